@@ -1,0 +1,79 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "vcsa_exporter",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "vcsa_exporter", targets: ["vcsa_exporter"]),
+        .executable(name: "vcsa_simulator", targets: ["vcsa_simulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.25.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+    ],
+    targets: [
+        // libmicrohttpd, nothing else: a modulemap and static inline shims.
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
+        // zlib, for gzip-encoded scrapes.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // A Swift HTTP server on libmicrohttpd; knows nothing of vCenter or Prometheus.
+        .target(
+            name: "MicroHTTPD",
+            dependencies: ["CMicroHTTPD", "CZlib"]
+        ),
+        // The vCenter appliance API client; knows nothing of Prometheus.
+        .target(
+            name: "ApplianceAPI",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // One API result -> metrics; exposition; admin API; configuration.
+        .target(
+            name: "VCSAExporter",
+            dependencies: [
+                "ApplianceAPI",
+                "MicroHTTPD",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            // libcrypt's crypt() verifies the web config's bcrypt hashes.
+            linkerSettings: [.linkedLibrary("crypt")]
+        ),
+        .executableTarget(
+            name: "vcsa_exporter",
+            dependencies: [
+                "VCSAExporter",
+                "ApplianceAPI",
+                "MicroHTTPD",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "vcsa_simulator",
+            dependencies: [
+                "ApplianceAPI",
+                "MicroHTTPD",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ApplianceAPITests", dependencies: ["ApplianceAPI"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VCSAExporterTests", dependencies: ["VCSAExporter", "ApplianceAPI"]),
+        // Drives the real binaries; depending on them makes `swift test` build them first.
+        .testTarget(name: "IntegrationTests", dependencies: ["vcsa_exporter", "vcsa_simulator", "ApplianceAPI"]),
+    ]
+)

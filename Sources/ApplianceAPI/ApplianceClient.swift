@@ -1,0 +1,221 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// A client for the appliance's recovery API (`/api`, vSphere 7.0U2 and later).
+///
+/// It knows vCenter's wire format, sessions and errors, and nothing of what is done with the answers.
+public final class ApplianceClient: Sendable {
+    /// Told about every request sent and every failure, so that callers can count them.
+    public typealias Observer = @Sendable (APIEvent) -> Void
+
+    public let configuration: ApplianceConfiguration
+    private let http: HTTPClient
+    private let transport: Transport
+    private let sessions: SessionManager
+    private let logger: Logger
+
+    static let sessionHeader = "vmware-api-session-id"
+
+    /// Fails when the CA file cannot be read or holds no certificate.
+    public init(configuration: ApplianceConfiguration, logger: Logger, observer: @escaping Observer = { _ in }) throws(ApplianceConfigurationError) {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile = configuration.caFile {
+            let certificates: [NIOSSLCertificate]
+            do {
+                certificates = try NIOSSLCertificate.fromPEMFile(caFile)
+            } catch {
+                throw ApplianceConfigurationError(field: "--vcenter.tls.ca-file", reason: "cannot read PEM certificates from \(caFile): \(error)")
+            }
+            guard !certificates.isEmpty else {
+                throw ApplianceConfigurationError(field: "--vcenter.tls.ca-file", reason: "\(caFile) holds no PEM certificate")
+            }
+            tls.trustRoots = .certificates(certificates)
+        }
+        if configuration.insecureSkipVerify {
+            tls.certificateVerification = .none
+        }
+        var httpConfiguration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow)
+        // A refused or untrusted connection should fail the scrape now, not be retried until the deadline.
+        httpConfiguration.connectionPool.retryConnectionEstablishment = false
+        httpConfiguration.connectionPool.idleTimeout = .seconds(300)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        let transport = Transport(http: http, baseURL: configuration.baseURL, maxBodyBytes: configuration.maxBodyBytes, observer: observer)
+        let credentials = configuration.credentials
+        self.http = http
+        self.transport = transport
+        self.configuration = configuration
+        self.logger = logger
+        self.sessions = SessionManager(backoff: configuration.loginBackoff, maxBackoff: configuration.maxLoginBackoff) { deadline throws(ApplianceError) in
+            let (status, body) = try await transport.send(
+                .sessionCreate, method: .POST, path: "/api/session",
+                headers: [("Authorization", credentials.basicAuthorization)], deadline: deadline)
+            guard status == 200 || status == 201 else { throw ApplianceError.api(httpStatus: status, error: VAPIError(httpStatus: status, body: body)) }
+            // `/api` answers a bare JSON string; accept the legacy `{"value": "..."}` too.
+            let decoder = ApplianceJSON.decoder()
+            if let id = try? decoder.decode(String.self, from: Data(body)), !id.isEmpty { return id }
+            if let wrapped = try? decoder.decode(LegacyValue<String>.self, from: Data(body)), !wrapped.value.isEmpty { return wrapped.value }
+            throw transport.invalid(.sessionCreate, "expected a JSON string session id")
+        }
+    }
+
+    /// The reconciliation job, or nil when the appliance says no reconciliation job is running.
+    public func reconciliationJob(deadline: ContinuousClock.Instant) async throws(ApplianceError) -> ReconciliationJob? {
+        let (status, body) = try await authenticated(.reconciliationJobGet, method: .GET, path: "/api/appliance/recovery/reconciliation/job",
+                                                     deadline: deadline) { status, body in status == 200 || Self.isNoJob(status: status, body: body) }
+        if status != 200 { return nil }
+        return try transport.decode(ReconciliationJob.self, from: body, operation: .reconciliationJobGet)
+    }
+
+    public func restoreJob(deadline: ContinuousClock.Instant) async throws(ApplianceError) -> RestoreJob {
+        let (_, body) = try await authenticated(.restoreJobGet, method: .GET, path: "/api/appliance/recovery/restore/job", deadline: deadline)
+        return try transport.decode(RestoreJob.self, from: body, operation: .restoreJobGet)
+    }
+
+    /// Cancels the restore job; the appliance answers a `ReturnResult`.
+    public func cancelRestore(deadline: ContinuousClock.Instant) async throws(ApplianceError) -> CancelResult {
+        let (_, body) = try await authenticated(.restoreJobCancel, method: .POST, path: "/api/appliance/recovery/restore/job?action=cancel", deadline: deadline)
+        return try transport.decode(CancelResult.self, from: body, operation: .restoreJobCancel)
+    }
+
+    /// Deletes the session, if one is held, so that it does not linger on the appliance.
+    public func logout(deadline: ContinuousClock.Instant) async {
+        guard let id = await sessions.take() else { return }
+        do {
+            _ = try await transport.send(.sessionDelete, method: .DELETE, path: "/api/session", headers: [(Self.sessionHeader, id)], deadline: deadline)
+            logger.info("Logged out of the appliance session")
+        } catch {
+            logger.warning("Session logout failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Closes pooled connections; call once, after the last request.
+    public func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    /// Sends with the shared session; on 401 logs in again once and retries.
+    private func authenticated(
+        _ operation: APIOperation, method: HTTPMethod, path: String, deadline: ContinuousClock.Instant,
+        accept: Transport.Accept = Transport.success
+    ) async throws(ApplianceError) -> (Int, [UInt8]) {
+        let id = try await sessions.session(deadline: deadline)
+        do {
+            return try await transport.send(operation, method: method, path: path, headers: [(Self.sessionHeader, id)], deadline: deadline, accept: accept)
+        } catch .api(401, _) {
+            logger.info("Session expired; logging in again", metadata: ["operation": "\(operation.rawValue)"])
+            await sessions.invalidate(id)
+            let fresh = try await sessions.session(deadline: deadline)
+            return try await transport.send(operation, method: method, path: path, headers: [(Self.sessionHeader, fresh)], deadline: deadline, accept: accept)
+        }
+    }
+
+    /// A 404 NOT_FOUND in a vAPI error body: "no job", as opposed to a missing route or a bare 404.
+    static func isNoJob(status: Int, body: [UInt8]) -> Bool {
+        guard status == 404, let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              object["error_type"] != nil || object["type"] != nil else { return false }
+        let error = VAPIError(httpStatus: status, body: body)
+        return error.errorType == .notFound && !error.isRouteNotFound
+    }
+}
+
+/// One HTTP exchange at a time: deadline, body cap, error classification, and reporting to the observer.
+struct Transport: Sendable {
+    typealias Accept = @Sendable (Int, [UInt8]) -> Bool
+    static let success: Accept = { status, _ in status >= 200 && status < 300 }
+
+    let http: HTTPClient
+    let baseURL: String
+    let maxBodyBytes: Int
+    let observer: ApplianceClient.Observer
+
+    /// Sends a request; an answer `accept` refuses is thrown as the vAPI error it carries.
+    func send(
+        _ operation: APIOperation, method: HTTPMethod, path: String, headers: [(String, String)],
+        deadline: ContinuousClock.Instant, accept: Accept = Transport.success
+    ) async throws(ApplianceError) -> (Int, [UInt8]) {
+        let remaining = deadline - ContinuousClock.now
+        guard remaining > .zero else { throw report(operation, .deadlineExceeded) }
+        observer(.request(operation))
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let nanoseconds = remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000
+        let status: Int
+        let body: [UInt8]
+        do {
+            let response = try await http.execute(request, deadline: .now() + .nanoseconds(nanoseconds))
+            status = Int(response.status.code)
+            body = Array(try await response.body.collect(upTo: maxBodyBytes).readableBytesView)
+        } catch {
+            throw report(operation, ApplianceClient.classify(error, maxBody: maxBodyBytes))
+        }
+        guard accept(status, body) else {
+            throw report(operation, .api(httpStatus: status, error: VAPIError(httpStatus: status, body: body)))
+        }
+        return (status, body)
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, from body: [UInt8], operation: APIOperation) throws(ApplianceError) -> T {
+        do {
+            return try ApplianceJSON.decoder().decode(T.self, from: Data(body))
+        } catch {
+            throw invalid(operation, ApplianceClient.describe(error))
+        }
+    }
+
+    /// An answer that does not match the spec; reported as INVALID_RESPONSE.
+    func invalid(_ operation: APIOperation, _ reason: String) -> ApplianceError {
+        report(operation, .invalidResponse("\(operation.rawValue): \(reason)"))
+    }
+
+    private func report(_ operation: APIOperation, _ error: ApplianceError) -> ApplianceError {
+        observer(.failure(operation, error))
+        return error
+    }
+}
+
+extension ApplianceClient {
+    static func classify(_ error: Error, maxBody: Int) -> ApplianceError {
+        if error is NIOTooManyBytesError { return .invalidResponse("answer larger than \(maxBody) bytes") }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout, .cancelled: return .deadlineExceeded
+            default: break
+            }
+        }
+        if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError { return .tls(String(describing: error)) }
+        if error is CancellationError { return .deadlineExceeded }
+        return .transport(String(describing: error))
+    }
+
+    static func describe(_ error: Error) -> String {
+        guard let error = error as? DecodingError else { return String(describing: error) }
+        func path(_ context: DecodingError.Context) -> String {
+            let joined = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return joined.isEmpty ? "(root)" : joined
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing required field \(path(context)).\(key.stringValue)"
+        case .typeMismatch(let type, let context): return "field \(path(context)): expected \(type)"
+        case .valueNotFound(let type, let context): return "field \(path(context)): expected \(type), got null"
+        case .dataCorrupted(let context): return "\(path(context)): \(context.debugDescription)"
+        @unknown default: return String(describing: error)
+        }
+    }
+}
+
+/// The legacy `/rest` envelope.
+struct LegacyValue<T: Decodable>: Decodable {
+    var value: T
+}
+
+public struct ApplianceConfigurationError: Error, CustomStringConvertible {
+    public var field: String
+    public var reason: String
+    public var description: String { "\(field): \(reason)" }
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// One HTTP request as libmicrohttpd delivered it, copied into Swift values.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    /// The path without the query string.
+    public var path: String
+    /// The raw query string ("" when absent).
+    public var query: String
+    /// Header names lower-cased; repeated headers keep their first value.
+    public var headers: [String: String]
+    public var body: [UInt8]
+    /// True when the body was longer than the server accepts (it is truncated).
+    public var bodyTooLarge: Bool
+    /// The peer address as "ip:port", for audit logs.
+    public var clientAddress: String
+
+    public init(method: String, path: String, query: String = "", headers: [String: String] = [:],
+                body: [UInt8] = [], bodyTooLarge: Bool = false, clientAddress: String = "") {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.bodyTooLarge = bodyTooLarge
+        self.clientAddress = clientAddress
+    }
+
+    /// A header by case-insensitive name.
+    public func header(_ name: String) -> String? {
+        headers[name.lowercased()]
+    }
+
+    /// True when `Accept-Encoding` lists gzip with a non-zero quality.
+    public var acceptsGzip: Bool {
+        guard let value = header("accept-encoding") else { return false }
+        for item in value.split(separator: ",") {
+            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let coding = parts.first?.lowercased(), coding == "gzip" || coding == "x-gzip" else { continue }
+            // "gzip;q=0" means "not gzip".
+            let quality = parts.dropFirst().first { $0.lowercased().hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            return quality > 0
+        }
+        return false
+    }
+}

@@ -1,0 +1,130 @@
+import ApplianceAPI
+import Foundation
+import Logging
+import MicroHTTPD
+import Synchronization
+
+/// The optional admin endpoint that cancels the appliance's restore job.
+///
+/// Cancelling is destructive, so a request must be a bare POST (no body, no query, no form
+/// content type: no cross-site form can send it) carrying the bearer token. Every call is audited and counted.
+public final class AdminAPI: Sendable {
+    public static let cancelPath = "/api/v1/admin/restore-job/cancel"
+    static let results = ["OK", "WARNING", "FAIL", "ERROR", "REJECTED"]
+
+    private let token: [UInt8]
+    private let client: ApplianceClient
+    private let timeout: Duration
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    private struct State {
+        var cancelInFlight = false
+        var counts: [String: Double] = Dictionary(uniqueKeysWithValues: AdminAPI.results.map { ($0, 0) })
+    }
+
+    public init(token: String, client: ApplianceClient, timeout: Duration, logger: Logger) {
+        self.token = Array(token.utf8)
+        self.client = client
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        guard request.method == "POST" else {
+            return reject(request, .text(405, "Method Not Allowed", headers: [("Allow", "POST")]), reason: "method \(request.method)")
+        }
+        guard authorized(request) else {
+            return reject(request, .text(401, "Unauthorized", headers: [("WWW-Authenticate", "Bearer realm=\"vcsa_exporter admin\"")]), reason: "missing or wrong bearer token")
+        }
+        if let refusal = refusalOfRequestShape(request) {
+            return reject(request, refusal.response, reason: refusal.reason)
+        }
+        let acquired = state.withLock { state in
+            if state.cancelInFlight { return false }
+            state.cancelInFlight = true
+            return true
+        }
+        guard acquired else {
+            return reject(request, .text(409, "Conflict: a restore cancel is already in flight"), reason: "another cancel in flight")
+        }
+        defer { state.withLock { $0.cancelInFlight = false } }
+
+        do throws(ApplianceError) {
+            let result = try await client.cancelRestore(deadline: .now + timeout)
+            let body = (try? ApplianceJSON.encoder().encode(result)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            audit(request, result: result.status.rawValue, status: 200, upstream: "200 \(result.status.rawValue)")
+            return HTTPResponse(status: 200, contentType: "application/json", body: body)
+        } catch {
+            let status = error.errorType == "DEADLINE_EXCEEDED" ? 504 : 502
+            audit(request, result: "ERROR", status: status, upstream: "\(error)")
+            let body = #"{"error":"\#(Self.jsonEscape(error.description))","error_type":"\#(error.errorType)"}"#
+            return HTTPResponse(status: status, contentType: "application/json", body: body)
+        }
+    }
+
+    /// Constant-time comparison of the presented token (length differences take the same path).
+    /// The token comes as `Authorization: Bearer <token>`, or as `X-Admin-Token: <token>` when
+    /// the web config's basic auth already occupies the Authorization header.
+    private func authorized(_ request: HTTPRequest) -> Bool {
+        let presented: [UInt8]
+        if let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") {
+            presented = Array(header.utf8.dropFirst(7))
+        } else if let header = request.header("x-admin-token") {
+            presented = Array(header.utf8)
+        } else {
+            return false
+        }
+        var difference = UInt8(presented.count == token.count ? 0 : 1)
+        for index in 0..<max(presented.count, token.count) {
+            let a = index < presented.count ? presented[index] : 0
+            let b = index < token.count ? token[index] : 0
+            difference |= a ^ b
+        }
+        return difference == 0
+    }
+
+    /// Browsers can send form posts across sites; those carry a body or a form content type.
+    private func refusalOfRequestShape(_ request: HTTPRequest) -> (response: HTTPResponse, reason: String)? {
+        if !request.query.isEmpty {
+            return (.text(400, "Bad Request: this endpoint takes no query string"), "query string")
+        }
+        if let type = request.header("content-type")?.lowercased(),
+           ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"].contains(where: { type.hasPrefix($0) }) {
+            return (.text(415, "Unsupported Media Type: form content types are refused"), "form content type \(type)")
+        }
+        if !request.body.isEmpty || request.bodyTooLarge {
+            return (.text(400, "Bad Request: this endpoint takes no body"), "request body")
+        }
+        return nil
+    }
+
+    private func reject(_ request: HTTPRequest, _ response: HTTPResponse, reason: String) -> HTTPResponse {
+        audit(request, result: "REJECTED", status: response.status, upstream: "not called", reason: reason)
+        return response
+    }
+
+    /// One line per call; never the token.
+    private func audit(_ request: HTTPRequest, result: String, status: Int, upstream: String, reason: String? = nil) {
+        state.withLock { $0.counts[result, default: 0] += 1 }
+        var metadata: Logger.Metadata = [
+            "audit": "restore_job_cancel", "client": "\(request.clientAddress)", "result": "\(result)",
+            "status": "\(status)", "upstream": "\(upstream)",
+        ]
+        if let reason { metadata["reason"] = "\(reason)" }
+        logger.notice("Admin API call", metadata: metadata)
+    }
+
+    func writeMetrics(to writer: inout ExpositionWriter) {
+        let counts = state.withLock { $0.counts }
+        writer.family("vcsa_admin_restore_cancel_requests_total", .counter, help: "Calls of the admin restore-cancel endpoint, by result (REJECTED: refused before the appliance was called).")
+        for result in Self.results {
+            writer.sample("vcsa_admin_restore_cancel_requests_total", [("result", result)], counts[result] ?? 0)
+        }
+    }
+
+    static func jsonEscape(_ text: String) -> String {
+        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
+        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+    }
+}

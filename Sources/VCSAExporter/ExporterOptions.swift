@@ -1,0 +1,18 @@
+/// Everything the HTTP side of the exporter needs to know, validated at start-up.
+public struct ExporterOptions: Sendable {
+    public var telemetryPath: String
+    public var disableExporterMetrics: Bool
+    public var deadline: ScrapeDeadline
+    /// The appliance URL, shown on the landing page.
+    public var vcenterURL: String
+    public var collectors: Set<CollectorName>
+
+    public init(telemetryPath: String = "/metrics", disableExporterMetrics: Bool = false,
+                deadline: ScrapeDeadline, vcenterURL: String, collectors: Set<CollectorName> = Set(CollectorName.allCases)) {
+        self.telemetryPath = telemetryPath
+        self.disableExporterMetrics = disableExporterMetrics
+        self.deadline = deadline
+        self.vcenterURL = vcenterURL
+        self.collectors = collectors
+    }
+}

@@ -1,0 +1,39 @@
+import MicroHTTPD
+
+/// The page at `/`: what this is, where the metrics are, and what it is configured to do.
+enum LandingPage {
+    static func response(options: ExporterOptions, restoreUnsupported: Bool, adminEnabled: Bool) -> HTTPResponse {
+        let collectors = CollectorName.allCases.map { name in
+            "<li>\(name.rawValue): \(options.collectors.contains(name) ? "enabled" : "disabled")"
+                + (name == .restore && restoreUnsupported ? " (the appliance does not offer the restore job API; restore metrics are left out)" : "")
+                + "</li>"
+        }.joined()
+        let html = """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head><meta charset="utf-8"><title>VCSA Exporter</title></head>
+        <body>
+        <h1>VCSA Exporter</h1>
+        <p>Prometheus exporter for vCenter Server Appliance recovery jobs. Version \(BuildInfo.version).</p>
+        <ul>
+        <li><a href="\(escape(options.telemetryPath))">Metrics</a></li>
+        <li><a href="/-/healthy">Health</a></li>
+        <li><a href="/-/ready">Readiness</a></li>
+        </ul>
+        <h2>Configuration</h2>
+        <p>Appliance: \(escape(options.vcenterURL))</p>
+        <p>Collectors:</p><ul>\(collectors)</ul>
+        <p>Admin API: \(adminEnabled ? "enabled (POST \(AdminAPI.cancelPath))" : "disabled")</p>
+        </body>
+        </html>
+        """
+        return HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: html)
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
+
+import Foundation

@@ -1,0 +1,92 @@
+import ApplianceAPI
+import Foundation
+import Logging
+import MicroHTTPD
+import VCSAExporter
+
+/// The flags after validation: every value the wiring needs, or a StartupError naming the flag.
+struct ExporterSettings {
+    var logger: Logger
+    var vcenterURL: String
+    var credentials: Credentials
+    var timeout: Duration
+    var addresses: [ListenAddress]
+    var collectors: Set<CollectorName>
+    var adminToken: String?
+    var webConfig: WebConfig
+}
+
+extension VCSAExporterCommand {
+    func validatedSettings() throws -> ExporterSettings {
+        let environment = ProcessInfo.processInfo.environment
+        guard let format = StderrLogHandler.Format(rawValue: logFormat) else {
+            throw StartupError("--log.format: \"\(logFormat)\" is not one of logfmt, json")
+        }
+        let levels: [String: Logger.Level] = ["debug": .debug, "info": .info, "warn": .warning, "error": .error]
+        guard let level = levels[logLevel] else {
+            throw StartupError("--log.level: \"\(logLevel)\" is not one of debug, info, warn, error")
+        }
+        let logger = Logger(label: "vcsa_exporter") { _ in StderrLogHandler(format: format, level: level) }
+
+        guard let rawURL = vcenterURL ?? environment["VCSA_URL"] else {
+            throw StartupError("--vcenter.url is required (e.g. --vcenter.url=https://vcsa.example.com)")
+        }
+        guard let url = URL(string: rawURL), let scheme = url.scheme?.lowercased(), ["https", "http"].contains(scheme),
+              let host = url.host, !host.isEmpty, url.query == nil, url.user == nil, url.path.isEmpty || url.path == "/" else {
+            throw StartupError("--vcenter.url: \"\(rawURL)\" is not a URL of the form https://host[:port] (no path, query or user)")
+        }
+        guard let user = username ?? environment["VCSA_USERNAME"], !user.isEmpty else {
+            throw StartupError("--vcenter.username (or VCSA_USERNAME) is required")
+        }
+        let password: String
+        if let passwordFile {
+            do { password = try SecretFile.read(passwordFile) } catch { throw StartupError("--vcenter.password-file: \(error)") }
+        } else if let fromEnvironment = environment["VCSA_PASSWORD"], !fromEnvironment.isEmpty {
+            password = fromEnvironment
+        } else {
+            throw StartupError("--vcenter.password-file (or VCSA_PASSWORD) is required")
+        }
+        let timeout: Duration
+        do { timeout = try GoDuration.parse(self.timeout) } catch { throw StartupError("--vcenter.timeout: \(error)") }
+        guard timeout > .zero else { throw StartupError("--vcenter.timeout: must be greater than 0") }
+        guard timeoutOffset >= 0 else { throw StartupError("--timeout-offset: must be 0 or more seconds") }
+        guard maxRequests > 0 else { throw StartupError("--web.max-requests: must be at least 1") }
+        guard telemetryPath.hasPrefix("/"), !["/", "/-/healthy", "/-/ready", AdminAPI.cancelPath].contains(telemetryPath) else {
+            throw StartupError("--web.telemetry-path: \"\(telemetryPath)\" must start with / and not be a path the exporter already serves")
+        }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw StartupError("--vcenter.tls.ca-file: \(caFile) cannot be read")
+        }
+        var addresses: [ListenAddress] = []
+        for text in listenAddresses.isEmpty ? [":28272"] : listenAddresses {
+            do { addresses.append(try ListenAddress(parsing: text)) } catch { throw StartupError("--web.listen-address: \(error)") }
+        }
+        var collectors: Set<CollectorName> = []
+        if collectReconciliation { collectors.insert(.reconciliation) }
+        if collectRestore { collectors.insert(.restore) }
+
+        var adminToken: String?
+        if enableAdminAPI {
+            guard let adminTokenFile else {
+                throw StartupError("--web.enable-admin-api needs --web.admin-token-file (a file holding the bearer token)")
+            }
+            do { adminToken = try SecretFile.read(adminTokenFile) } catch { throw StartupError("--web.admin-token-file: \(error)") }
+            if adminToken!.count < 16 {
+                throw StartupError("--web.admin-token-file: the token must be at least 16 characters")
+            }
+            if SecretFile.isWorldReadable(adminTokenFile) {
+                logger.warning("The admin token file is world-readable; restrict it (chmod 600)", metadata: ["file": "\(adminTokenFile)"])
+            }
+        } else if adminTokenFile != nil {
+            logger.warning("--web.admin-token-file is set but the admin API is off (--web.enable-admin-api)")
+        }
+        var webConfig = WebConfig()
+        if let webConfigFile {
+            do { webConfig = try WebConfig(path: webConfigFile) } catch { throw StartupError(error.description) }
+        }
+        return ExporterSettings(
+            logger: logger, vcenterURL: "\(scheme)://\(url.host!)\(url.port.map { ":\($0)" } ?? "")",
+            credentials: Credentials(username: user, password: password), timeout: timeout, addresses: addresses,
+            collectors: collectors, adminToken: adminToken, webConfig: webConfig)
+    }
+}

@@ -1,0 +1,142 @@
+import ApplianceAPI
+import ArgumentParser
+import Foundation
+import Logging
+import MicroHTTPD
+import VCSAExporter
+
+/// Flags and wiring only: everything else lives in the VCSAExporter, ApplianceAPI and MicroHTTPD modules.
+@main
+struct VCSAExporterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vcsa_exporter",
+        abstract: "Prometheus exporter for vCenter Server Appliance recovery jobs.",
+        discussion: "The vCenter user comes from --vcenter.username or VCSA_USERNAME; the password from --vcenter.password-file or VCSA_PASSWORD.",
+        version: "vcsa_exporter \(BuildInfo.version) (revision \(BuildInfo.revision), swift \(BuildInfo.swiftVersion))"
+    )
+
+    @Option(name: .customLong("web.listen-address"), help: "Address to listen on; repeat for several (default :28272).")
+    var listenAddresses: [String] = []
+
+    @Option(name: .customLong("web.config.file"), help: "Path to an exporter-toolkit web configuration file (TLS, basic auth, headers).")
+    var webConfigFile: String?
+
+    @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
+    var telemetryPath = "/metrics"
+
+    @Option(name: .customLong("web.max-requests"), help: "Maximum requests handled at once; more get 503.")
+    var maxRequests = 40
+
+    @Flag(name: .customLong("web.disable-exporter-metrics"), help: "Leave out the process_* metrics about the exporter itself.")
+    var disableExporterMetrics = false
+
+    @Flag(name: .customLong("web.enable-admin-api"), help: "Serve POST \(AdminAPI.cancelPath) (needs --web.admin-token-file).")
+    var enableAdminAPI = false
+
+    @Option(name: .customLong("web.admin-token-file"), help: "File holding the bearer token for the admin API.")
+    var adminTokenFile: String?
+
+    @Option(name: .customLong("vcenter.url"), help: "Base URL of the appliance, e.g. https://vcsa.example.com.")
+    var vcenterURL: String?
+
+    @Option(name: .customLong("vcenter.username"), help: "vCenter user (an SSO administrator); falls back to VCSA_USERNAME.")
+    var username: String?
+
+    @Option(name: .customLong("vcenter.password-file"), help: "File holding the vCenter password; falls back to VCSA_PASSWORD.")
+    var passwordFile: String?
+
+    @Option(name: .customLong("vcenter.timeout"), help: "Longest time a scrape waits for the appliance (Go duration).")
+    var timeout = "10s"
+
+    @Option(name: .customLong("vcenter.tls.ca-file"), help: "PEM file of CAs to trust for the appliance's certificate.")
+    var caFile: String?
+
+    @Flag(name: .customLong("vcenter.tls.insecure-skip-verify"), help: "Do not verify the appliance's certificate (unsafe).")
+    var insecureSkipVerify = false
+
+    @Option(name: .customLong("timeout-offset"), help: "Seconds subtracted from Prometheus' scrape timeout to get the appliance deadline.")
+    var timeoutOffset = 0.5
+
+    @Flag(name: .customLong("collector.reconciliation"), inversion: .prefixedNo, help: "Collect the reconciliation job.")
+    var collectReconciliation = true
+
+    @Flag(name: .customLong("collector.restore"), inversion: .prefixedNo, help: "Collect the restore job.")
+    var collectRestore = true
+
+    @Option(name: .customLong("log.level"), help: "Only log messages with this severity or above: debug, info, warn, error.")
+    var logLevel = "info"
+
+    @Option(name: .customLong("log.format"), help: "Log format: logfmt or json.")
+    var logFormat = "logfmt"
+
+    /// Exit code 2 and one line for any flag problem, as Go exporters do.
+    static func main() async {
+        do {
+            // The only command: help and version arrive as errors with exit code 0.
+            var command = try parseAsRoot() as! VCSAExporterCommand
+            try await command.run()
+        } catch {
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let message = error is StartupError ? String(describing: error) : message(for: error)
+            FileHandle.standardError.write(Data("vcsa_exporter: \(message)\n".utf8))
+            Foundation.exit(2)
+        }
+    }
+
+    mutating func run() async throws {
+        let settings = try validatedSettings()
+        let logger = settings.logger
+        if insecureSkipVerify {
+            logger.warning("TLS certificate verification of the appliance is OFF (--vcenter.tls.insecure-skip-verify)")
+        }
+        if settings.vcenterURL.hasPrefix("http://") {
+            logger.warning("The appliance URL is plain HTTP: the password and session id cross the network unencrypted")
+        }
+
+        let stats = APICallStats()
+        let client: ApplianceClient
+        do {
+            client = try ApplianceClient(
+                configuration: ApplianceConfiguration(baseURL: settings.vcenterURL, credentials: settings.credentials,
+                                                      caFile: caFile, insecureSkipVerify: insecureSkipVerify),
+                logger: logger, observer: { stats.record($0) })
+        } catch {
+            throw StartupError(error.description)
+        }
+        let scraper = Scraper(client: client, collectors: settings.collectors, logger: logger)
+        let admin = settings.adminToken.map { AdminAPI(token: $0, client: client, timeout: settings.timeout, logger: logger) }
+        let options = ExporterOptions(telemetryPath: telemetryPath, disableExporterMetrics: disableExporterMetrics,
+                                      deadline: ScrapeDeadline(timeout: settings.timeout, offset: .nanoseconds(Int64(timeoutOffset * 1e9))),
+                                      vcenterURL: settings.vcenterURL, collectors: settings.collectors)
+        let handler = ExporterHandler(options: options, scraper: scraper, stats: stats, admin: admin, logger: logger)
+        let serve = settings.webConfig.wrap { await handler.handle($0) }
+
+        var servers: [HTTPServer] = []
+        for address in settings.addresses {
+            var configuration = HTTPServer.Configuration(address: address, tls: settings.webConfig.serverTLS, maxConcurrentRequests: maxRequests)
+            configuration.maxBodyBytes = 64 * 1024
+            let server = HTTPServer(configuration: configuration, handler: serve)
+            do {
+                try server.start()
+            } catch {
+                for started in servers { await started.shutdown() }
+                throw StartupError("--web.listen-address: \(error)")
+            }
+            servers.append(server)
+            logger.info("Listening", metadata: ["address": "\(address.host ?? ""):\(server.boundPort)", "tls": "\(settings.webConfig.serverTLS != nil)"])
+        }
+        logger.info("Starting vcsa_exporter", metadata: [
+            "version": "\(BuildInfo.version)", "vcenter": "\(settings.vcenterURL)", "user": "\(settings.credentials.username)",
+            "collectors": "\(settings.collectors.map(\.rawValue).sorted().joined(separator: ","))", "admin_api": "\(admin != nil)",
+        ])
+
+        let signal = await ShutdownSignal.wait()
+        logger.info("Shutting down", metadata: ["signal": "\(signal)"])
+        for server in servers { await server.shutdown() }
+        await client.logout(deadline: .now + .seconds(5))
+        await client.shutdown()
+    }
+}

@@ -1,0 +1,102 @@
+import ApplianceAPI
+import ArgumentParser
+import Foundation
+import MicroHTTPD
+
+/// A simulated vCenter appliance API on loopback: the demo's and the tests' upstream.
+@main
+struct SimulatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vcsa_simulator",
+        abstract: "Simulated vCenter appliance recovery API, for demos and tests.",
+        discussion: """
+        Reconciliation scenarios: \(ReconciliationScenario.allCases.map(\.rawValue).joined(separator: ", ")).
+        Restore scenarios: \(RestoreScenario.allCases.map(\.rawValue).joined(separator: ", ")).
+        Control API: PUT /simulator/scenario, PUT /simulator/restore-scenario, PUT /simulator/cancel-result (body: the name),
+        GET /simulator/stats, POST /simulator/reset.
+        """
+    )
+
+    @Option(name: .customLong("listen-address"), help: "host:port to listen on (loopback is the point).")
+    var listenAddress = "127.0.0.1:8443"
+
+    @Option(help: "Reconciliation scenario.")
+    var scenario = "progressing"
+
+    @Option(name: .customLong("restore-scenario"), help: "Restore scenario.")
+    var restoreScenario = "none"
+
+    @Option(name: .customLong("cancel-result"), help: "Answer to a restore cancel: OK, WARNING, FAIL or ERROR.")
+    var cancelResult = "OK"
+
+    @Option(name: .customLong("progress-duration"), help: "Seconds the progressing scenario takes from 0 to 100%.")
+    var progressDuration = 60.0
+
+    @Option(name: .customLong("session-expiry-requests"), help: "Sessions expire after this many authenticated requests (0: never).")
+    var sessionExpiryRequests = 0
+
+    @Option(help: "Extra seconds before every API answer.")
+    var latency = 0.0
+
+    @Flag(help: "Serve HTTPS with a self-signed certificate made at start-up.")
+    var tls = false
+
+    @Option(name: .customLong("tls.cert-out"), help: "With --tls: write the certificate (PEM) here, for the client's CA file.")
+    var certOut: String?
+
+    @Option(name: .customLong("tls.cert-file"), help: "Serve HTTPS with this certificate (PEM) ...")
+    var certFile: String?
+
+    @Option(name: .customLong("tls.key-file"), help: "... and this key (PEM).")
+    var keyFile: String?
+
+    @Option(help: "Accepted user name.")
+    var username = "administrator@vsphere.local"
+
+    @Option(name: .customLong("password-file"), help: "File holding the accepted password (else VCSA_PASSWORD, else \"vmware\").")
+    var passwordFile: String?
+
+    mutating func run() async throws {
+        guard let scenario = ReconciliationScenario(rawValue: scenario) else {
+            throw ValidationError("--scenario: unknown \"\(scenario)\"; expected one of \(ReconciliationScenario.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let restore = RestoreScenario(rawValue: restoreScenario) else {
+            throw ValidationError("--restore-scenario: unknown \"\(restoreScenario)\"; expected one of \(RestoreScenario.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let cancel = CancelOutcome(rawValue: cancelResult) else {
+            throw ValidationError("--cancel-result: expected OK, WARNING, FAIL or ERROR")
+        }
+        let address: ListenAddress
+        do { address = try ListenAddress(parsing: listenAddress) } catch { throw ValidationError("--listen-address: \(error)") }
+        let password: String
+        if let passwordFile {
+            do { password = try SecretFile.read(passwordFile) } catch { throw ValidationError("--password-file: \(error)") }
+        } else {
+            password = ProcessInfo.processInfo.environment["VCSA_PASSWORD"] ?? "vmware"
+        }
+
+        var serverTLS: ServerTLS?
+        if let certFile, let keyFile {
+            serverTLS = ServerTLS(certificatePEM: try String(contentsOfFile: certFile, encoding: .utf8), privateKeyPEM: try String(contentsOfFile: keyFile, encoding: .utf8))
+        } else if tls {
+            let made = try SelfSignedCertificate.make()
+            if let certOut { try made.certificatePEM.write(toFile: certOut, atomically: true, encoding: .utf8) }
+            serverTLS = ServerTLS(certificatePEM: made.certificatePEM, privateKeyPEM: made.keyPEM)
+        }
+
+        let appliance = ApplianceState(
+            username: username, password: password, scenario: scenario, restore: restore, cancelOutcome: cancel,
+            progressDuration: progressDuration, sessionExpiryRequests: sessionExpiryRequests,
+            latency: .nanoseconds(Int64(latency * 1e9)))
+        let routes = SimulatorRoutes(appliance: appliance)
+        let server = HTTPServer(configuration: HTTPServer.Configuration(address: address, tls: serverTLS, maxConcurrentRequests: 256)) { request in
+            await routes.handle(request)
+        }
+        try server.start()
+        let scheme = serverTLS == nil ? "http" : "https"
+        let banner = "vcsa_simulator listening on \(scheme)://\(address.host ?? "0.0.0.0"):\(server.boundPort) scenario=\(scenario.rawValue) restore=\(restore.rawValue)\n"
+        FileHandle.standardOutput.write(Data(banner.utf8))
+        _ = await ShutdownSignal.wait()
+        await server.shutdown(drainTimeout: .seconds(2))
+    }
+}
