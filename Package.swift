@@ -71,9 +71,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "ApplianceAPITests", dependencies: ["ApplianceAPI"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "VCSAExporterTests", dependencies: ["VCSAExporter", "ApplianceAPI"]),
-        // Drives the real binaries; depending on them makes `swift test` build them first.
-        .testTarget(name: "IntegrationTests", dependencies: ["vcsa_exporter", "vcsa_simulator", "ApplianceAPI"]),
+        // Checks JSON bodies against the vSphere spec extract (../shared/vsphere/recovery-api.json).
+        .target(name: "SpecConformance", dependencies: ["ApplianceAPI"], path: "Tests/SpecConformance"),
+        .testTarget(name: "ApplianceAPITests", dependencies: ["ApplianceAPI", "SpecConformance"], exclude: ["Fixtures"]),
+        .testTarget(name: "VCSAExporterTests", dependencies: ["VCSAExporter", "ApplianceAPI", "MicroHTTPD"]),
+        // Drives the real vcsa_exporter and vcsa_simulator binaries (`swift build` first; `make test` does).
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "ApplianceAPI", "SpecConformance",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
     ]
 )

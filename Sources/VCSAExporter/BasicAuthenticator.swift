@@ -22,7 +22,7 @@ final class BasicAuthenticator: Sendable {
         let user = String(pair[..<colon])
         let password = String(pair[pair.index(after: colon)...])
         // An unknown user still costs a hash, so that timing does not reveal which users exist.
-        let hash = users[user] ?? "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi"
+        let hash = users[user] ?? "$2y$10$abcdefghijklmnopqrstuuT4Pbo4.WHFKMDyQOyknJR5DqOrThfPa"
         let key = user + "\u{0}" + password
         return verified.withLock { cache in
             if users[user] != nil && cache.contains(key) { return true }

@@ -72,9 +72,12 @@ struct VCSAExporterCommand: AsyncParsableCommand {
     /// Exit code 2 and one line for any flag problem, as Go exporters do.
     static func main() async {
         do {
-            // The only command: help and version arrive as errors with exit code 0.
-            var command = try parseAsRoot() as! VCSAExporterCommand
-            try await command.run()
+            var parsed = try parseAsRoot()
+            if var command = parsed as? VCSAExporterCommand {
+                try await command.run()
+            } else {
+                try parsed.run()  // `help`
+            }
         } catch {
             if exitCode(for: error) == .success {
                 print(fullMessage(for: error))
@@ -123,6 +126,7 @@ struct VCSAExporterCommand: AsyncParsableCommand {
                 try server.start()
             } catch {
                 for started in servers { await started.shutdown() }
+                await client.shutdown()
                 throw StartupError("--web.listen-address: \(error)")
             }
             servers.append(server)

@@ -1,0 +1,77 @@
+@testable import ApplianceAPI
+import Foundation
+import Testing
+
+@Suite struct DecodingTests {
+    let decoder = ApplianceJSON.decoder()
+
+    @Test func runningJobDecodesEveryField() throws {
+        let job = try decoder.decode(ReconciliationJob.self, from: try Fixture.data("reconciliation-running.json"))
+        #expect(job.status == .running)
+        #expect(job.progress == 42)
+        #expect(job.cancelable == true)
+        #expect(job.parent == "com.vmware.appliance.recovery.restore.job")
+        #expect(job.target == DynamicID(type: "com.vmware.appliance.recovery.reconciliation.job", id: "reconcile-1"))
+        #expect(job.startTime?.timeIntervalSince1970 == 1_795_341_600.651)
+        #expect(job.endTime == nil)
+        #expect(job.messages.first?.args == ["2"])
+        #expect(job.description.params == .object(["partner": .object(["s": .string("vcsa-02.example.com")])]))
+    }
+
+    @Test func timestampsWithoutFractionalSeconds() throws {
+        let job = try decoder.decode(ReconciliationJob.self, from: try Fixture.data("reconciliation-succeeded.json"))
+        #expect(job.status == .succeeded)
+        #expect(job.startTime?.timeIntervalSince1970 == 1_795_341_600)
+        #expect(job.endTime?.timeIntervalSince1970 == 1_795_343_400)
+        #expect(job.cancelable == nil)
+    }
+
+    @Test func failedJobKeepsTheErrorObject() throws {
+        let job = try decoder.decode(ReconciliationJob.self, from: try Fixture.data("reconciliation-failed.json"))
+        #expect(job.status == .failed)
+        guard case .object(let error)? = job.error else { Issue.record("error should decode as a JSON object"); return }
+        #expect(error["error_type"] == .string("ERROR"))
+        #expect(job.endTime?.timeIntervalSince1970 == 1_795_342_500.5)
+    }
+
+    @Test func noneStatusHasNoTimes() throws {
+        let job = try decoder.decode(ReconciliationJob.self, from: try Fixture.data("reconciliation-none.json"))
+        #expect(job.status == .none)
+        #expect(job.startTime == nil && job.endTime == nil)
+    }
+
+    @Test func unknownStatusAndExtraFieldsDoNotFail() throws {
+        let job = try decoder.decode(ReconciliationJob.self, from: try Fixture.data("reconciliation-unknown-status.json"))
+        #expect(job.status == .unknown)
+        #expect(job.progress == 50)
+    }
+
+    @Test func missingRequiredFieldIsAnError() {
+        #expect(throws: DecodingError.self) {
+            try decoder.decode(ReconciliationJob.self, from: Data(#"{"status": "RUNNING", "progress": 3}"#.utf8))
+        }
+    }
+
+    @Test func badTimestampIsAnError() {
+        let body = #"{"description":{"id":"a","default_message":"b","args":[]},"service":"s","operation":"o","status":"RUNNING","messages":[],"progress":1,"start_time":"yesterday"}"#
+        #expect(throws: DecodingError.self) { try decoder.decode(ReconciliationJob.self, from: Data(body.utf8)) }
+    }
+
+    @Test func encodingOmitsUnsetFieldsAndRoundTrips() throws {
+        let job = try decoder.decode(ReconciliationJob.self, from: try Fixture.data("reconciliation-none.json"))
+        let text = String(decoding: try ApplianceJSON.encoder().encode(job), as: UTF8.self)
+        #expect(!text.contains("start_time") && !text.contains("null") && !text.contains("cancelable"))
+        #expect(try decoder.decode(ReconciliationJob.self, from: Data(text.utf8)) == job)
+        let running = try decoder.decode(ReconciliationJob.self, from: try Fixture.data("reconciliation-running.json"))
+        #expect(String(decoding: try ApplianceJSON.encoder().encode(running), as: UTF8.self).contains(#""start_time":"2026-11-22T10:00:00.651Z""#))
+    }
+
+    @Test func restoreAndCancelBodies() throws {
+        let restore = try decoder.decode(RestoreJob.self, from: try Fixture.data("restore-inprogress.json"))
+        #expect(restore.state == .inProgress && restore.progress == 55)
+        let cancel = try decoder.decode(CancelResult.self, from: try Fixture.data("cancel-warning.json"))
+        #expect(cancel.status == .warning)
+        let unknown = try decoder.decode(RestoreJob.self, from: Data(#"{"state":"PAUSED","messages":[],"progress":1}"#.utf8))
+        #expect(unknown.state == .unknown)
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+
+/// What Prometheus and people see of the HTTP side.
+@Suite struct HTTPBehaviourTests {
+    @Test func concurrentScrapesShareOneUpstreamCall() async throws {
+        let simulator = try await Simulator(scenario: "running", extra: ["--latency", "1"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore"])
+        // Log in first so that only the job GET is in flight when the scrapes arrive.
+        _ = try await exporter.metrics()
+        let before = try await simulator.stats().reconciliation_gets
+        let ups = try await withThrowingTaskGroup(of: Double?.self) { group in
+            for _ in 0..<10 { group.addTask { try await exporter.metrics()["vcsa_up"] } }
+            return try await group.reduce(into: [Double?]()) { $0.append($1) }
+        }
+        #expect(ups == Array(repeating: 1, count: 10))
+        #expect(try await simulator.stats().reconciliation_gets - before == 1)
+    }
+
+    @Test func scrapeTimeoutHeaderShortensTheDeadline() async throws {
+        let simulator = try await Simulator(scenario: "slow")
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--vcenter.timeout", "20s", "--timeout-offset", "0.5"])
+        let clock = ContinuousClock()
+        let started = clock.now
+        let response = try await exporter.scrape(headers: [("X-Prometheus-Scrape-Timeout-Seconds", "1.5")])
+        let elapsed = clock.now - started
+        let metrics = parseMetrics(response.text)
+        #expect(response.status == 200)
+        #expect(metrics["vcsa_up"] == 0)
+        #expect(metrics["vcsa_api_request_errors_total{error_type=\"DEADLINE_EXCEEDED\"}"] == 1)
+        #expect(elapsed < .seconds(4), "answered after \(elapsed), the simulator takes 5 s")
+        #expect(try #require(metrics["vcsa_scrape_duration_seconds"]) < 2)
+    }
+
+    @Test func gzipWhenAsked() async throws {
+        let simulator = try await Simulator(scenario: "running")
+        let exporter = try await Exporter(simulator: simulator)
+        let compressed = try await exporter.scrape(headers: [("Accept-Encoding", "gzip")])
+        #expect(compressed.headers.first(name: "Content-Encoding") == "gzip")
+        #expect(compressed.headers.first(name: "Content-Type") == "text/plain; version=0.0.4; charset=utf-8")
+        let plain = try await exporter.scrape()
+        #expect(plain.headers.first(name: "Content-Encoding") == nil)
+        #expect(compressed.body.count < plain.body.count)
+        let inflated = try gunzip(compressed.body)
+        #expect(inflated.contains("vcsa_up 1\n"))
+        #expect(inflated.hasSuffix("\n"))
+    }
+
+    @Test func routesAndMethods() async throws {
+        let simulator = try await Simulator(scenario: "running")
+        let exporter = try await Exporter(simulator: simulator, extra: ["--web.telemetry-path", "/custom-metrics"])
+        #expect(try await http(.GET, "\(exporter.url)/nope").status == 404)
+        #expect(try await http(.GET, "\(exporter.url)/metrics").status == 404)
+        let metrics = try await http(.GET, "\(exporter.url)/custom-metrics")
+        #expect(metrics.status == 200 && metrics.text.contains("vcsa_up 1"))
+        let post = try await http(.POST, "\(exporter.url)/custom-metrics")
+        #expect(post.status == 405 && post.headers.first(name: "Allow") == "GET, HEAD")
+        #expect(try await http(.GET, "\(exporter.url)/-/healthy").status == 200)
+        #expect(try await http(.GET, "\(exporter.url)/-/ready").status == 200)
+        #expect(try await http(.DELETE, "\(exporter.url)/-/ready").status == 405)
+        let landing = try await http(.GET, "\(exporter.url)/")
+        #expect(landing.status == 200 && landing.text.contains("href=\"/custom-metrics\"") && landing.text.contains(BuildVersion.version))
+        // The admin API is off by default.
+        #expect(try await http(.POST, "\(exporter.url)/api/v1/admin/restore-job/cancel").status == 404)
+    }
+
+    @Test func keepAliveConnectionsServeManyScrapes() async throws {
+        let simulator = try await Simulator(scenario: "running")
+        let exporter = try await Exporter(simulator: simulator)
+        for _ in 0..<5 {
+            let response = try await exporter.scrape()
+            #expect(response.headers.first(name: "Connection")?.lowercased() != "close")
+        }
+    }
+
+    @Test func tooManyConcurrentRequestsGet503() async throws {
+        let simulator = try await Simulator(scenario: "running", extra: ["--latency", "1.5"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--web.max-requests", "1", "--no-collector.restore"])
+        async let slow = exporter.scrape()
+        try await Task.sleep(for: .milliseconds(300))
+        let refused = try await exporter.scrape()
+        #expect(refused.status == 503)
+        #expect(try await slow.status == 200)
+    }
+
+    @Test func promtoolAcceptsRealOutput() async throws {
+        let simulator = try await Simulator(scenario: "failed", extra: ["--restore-scenario", "in-progress"])
+        let exporter = try await Exporter(simulator: simulator)
+        let text = try await exporter.scrape().text
+        let (status, output) = try run("promtool", ["check", "metrics"], input: text)
+        #expect(status == 0, "promtool check metrics: \(output)")
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "promtool lint: \(output)")
+    }
+
+    @Test func exporterMetricsCanBeDisabled() async throws {
+        let simulator = try await Simulator(scenario: "running")
+        let on = try await Exporter(simulator: simulator).metrics()
+        #expect(on["process_resident_memory_bytes"].map { $0 > 1_000_000 } == true)
+        #expect(on["process_open_fds"].map { $0 > 3 } == true)
+        #expect(on["process_max_fds"] != nil && on["process_cpu_seconds_total"] != nil && on["process_virtual_memory_bytes"] != nil)
+        let start = try #require(on["process_start_time_seconds"])
+        #expect(abs(start - Date().timeIntervalSince1970) < 60)
+        #expect(on.keys.contains { $0.hasPrefix("vcsa_exporter_build_info{version=\"\(BuildVersion.version)\",revision=") })
+        let off = try await Exporter(simulator: simulator, extra: ["--web.disable-exporter-metrics"]).metrics()
+        #expect(off.keys.filter { $0.hasPrefix("process_") }.isEmpty)
+    }
+}
+
+enum BuildVersion {
+    static let version = "0.1.0"
+}
+
+/// Runs a command with optional stdin; returns its exit status and combined output.
+func run(_ command: String, _ arguments: [String], input: String? = nil) throws -> (Int32, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [command] + arguments
+    let output = Pipe()
+    let stdin = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    process.standardInput = stdin
+    try process.run()
+    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+    try stdin.fileHandleForWriting.close()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+func gunzip(_ bytes: [UInt8]) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("scrape-\(UUID().uuidString).gz").path
+    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let (status, output) = try run("gzip", ["-dc", path])
+    guard status == 0 else { throw HarnessError("gzip -dc failed: \(output)") }
+    return output
+}

@@ -1,0 +1,136 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where `swift build` put the binaries: beside the test bundle, or VCSA_BIN_DIR.
+enum Binaries {
+    static let directory: String = {
+        if let explicit = ProcessInfo.processInfo.environment["VCSA_BIN_DIR"] { return explicit }
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: executable)
+        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("vcsa_exporter").path) {
+            url.deleteLastPathComponent()
+        }
+        return url.path
+    }()
+
+    static func path(_ name: String) throws -> String {
+        let path = directory + "/" + name
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw HarnessError("\(name) not found next to the tests; run `swift build` first (make test does)")
+        }
+        return path
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A free loopback port, found by binding port 0.
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// A child process whose stdout and stderr go to a file we can read back.
+final class ChildProcess: @unchecked Sendable {
+    let process = Process()
+    let logPath: String
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        logPath = FileManager.default.temporaryDirectory.appendingPathComponent("vcsa-test-\(UUID().uuidString).log").path
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["VCSA_PASSWORD"] = nil
+        env["VCSA_USERNAME"] = nil
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    var pid: Int32 { process.processIdentifier }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits for exit; returns the exit status (nil on timeout).
+    func waitForExit(timeout: Duration = .seconds(10)) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    func stop() {
+        if process.isRunning {
+            signal(SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: logPath)
+    }
+}
+
+struct HTTPResult {
+    var status: Int
+    var headers: HTTPHeaders
+    var body: [UInt8]
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// Sees bodies as sent (no transparent decompression) and opens enough connections for concurrency tests.
+let testClient: HTTPClient = {
+    var configuration = HTTPClient.Configuration(decompression: .disabled)
+    configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+}()
+
+/// One HTTP exchange with the real servers.
+func http(_ method: HTTPMethod = .GET, _ url: String, headers: [(String, String)] = [], body: String? = nil, timeout: Duration = .seconds(20)) async throws -> HTTPResult {
+    var request = HTTPClientRequest(url: url)
+    request.method = method
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    if let body { request.body = .bytes(ByteBuffer(string: body)) }
+    let response = try await testClient.execute(request, timeout: .nanoseconds(timeout.components.seconds * 1_000_000_000))
+    let collected = try await response.body.collect(upTo: 16 << 20)
+    return HTTPResult(status: Int(response.status.code), headers: response.headers, body: Array(collected.readableBytesView))
+}
+
+/// Polls until `url` answers at all.
+func waitUntilServing(_ url: String, process: ChildProcess) async throws {
+    let deadline = ContinuousClock.now + .seconds(15)
+    while ContinuousClock.now < deadline {
+        if (try? await http(.GET, url, timeout: .seconds(1))) != nil { return }
+        if !process.process.isRunning { throw HarnessError("process exited early:\n\(process.output)") }
+        try await Task.sleep(for: .milliseconds(25))
+    }
+    throw HarnessError("\(url) never answered:\n\(process.output)")
+}
+
+/// Samples of an exposition text, keyed by the series as written (`name{labels}`).
+func parseMetrics(_ text: String) -> [String: Double] {
+    var samples: [String: Double] = [:]
+    for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+        guard let space = line.lastIndex(of: " ") else { continue }
+        samples[String(line[..<space])] = Double(line[line.index(after: space)...])
+    }
+    return samples
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+/// The exporter holds one vCenter session, renews it once when it expires, backs off when refused, and deletes it on exit.
+@Suite struct SessionTests {
+    @Test func oneLoginAcrossManyScrapes() async throws {
+        let simulator = try await Simulator(scenario: "running")
+        let exporter = try await Exporter(simulator: simulator)
+        for _ in 0..<20 { #expect(try await exporter.metrics()["vcsa_up"] == 1) }
+        let stats = try await simulator.stats()
+        #expect(stats.logins == 1)
+        #expect(stats.active_sessions == 1)
+        #expect(stats.reconciliation_gets == 20 && stats.restore_gets == 20)
+        let metrics = try await exporter.metrics()
+        #expect(metrics["vcsa_api_requests_total{operation=\"session_create\"}"] == 1)
+        #expect(metrics["vcsa_api_requests_total{operation=\"reconciliation_job_get\"}"] == 21)
+    }
+
+    @Test func expiredSessionIsRenewedOnceAndTheScrapeSucceeds() async throws {
+        let simulator = try await Simulator(scenario: "running", extra: ["--session-expiry-requests", "2"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore"])
+        for _ in 0..<6 { #expect(try await exporter.metrics()["vcsa_up"] == 1) }
+        let stats = try await simulator.stats()
+        // Requests 1-2 on session 1, the 3rd is refused and retried on session 2, and so on.
+        #expect(stats.logins == 3)
+        #expect(stats.active_sessions == 1)
+        #expect(try await exporter.metrics()["vcsa_api_request_errors_total{error_type=\"UNAUTHENTICATED\"}"] == 3)
+    }
+
+    @Test func sessionIsDeletedOnSIGTERM() async throws {
+        let simulator = try await Simulator(scenario: "running")
+        let exporter = try await Exporter(simulator: simulator)
+        _ = try await exporter.metrics()
+        #expect(try await simulator.stats().active_sessions == 1)
+        exporter.child.signal(SIGTERM)
+        #expect(await exporter.child.waitForExit() == 0)
+        let stats = try await simulator.stats()
+        #expect(stats.logouts == 1 && stats.active_sessions == 0)
+        #expect(exporter.child.output.contains("Logged out of the appliance session"))
+    }
+
+    @Test func sessionIsDeletedOnSIGINTToo() async throws {
+        let simulator = try await Simulator(scenario: "running")
+        let exporter = try await Exporter(simulator: simulator)
+        _ = try await exporter.metrics()
+        exporter.child.signal(SIGINT)
+        #expect(await exporter.child.waitForExit() == 0)
+        #expect(try await simulator.stats().logouts == 1)
+    }
+
+    @Test func refusedCredentialsBackOff() async throws {
+        let simulator = try await Simulator(scenario: "running")
+        let exporter = try await Exporter(simulator: simulator, password: "wrong-password")
+        for _ in 0..<5 { #expect(try await exporter.metrics()["vcsa_up"] == 0) }
+        #expect(try await simulator.stats().failed_logins == 1)
+        #expect(exporter.child.output.contains("next attempt in"))
+    }
+}

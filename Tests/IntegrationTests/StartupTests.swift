@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+/// Wrong flags stop start-up with one line naming the flag, and exit code 2.
+@Suite struct StartupTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var arguments: [String]
+        var message: String
+        var testDescription: String { message }
+    }
+
+    static let base = ["--vcenter.url", "https://127.0.0.1:1", "--vcenter.username", "u"]
+
+    static let cases: [Case] = [
+        .init(arguments: ["--vcenter.username", "u", "--vcenter.password-file", "/etc/hostname"], message: "--vcenter.url is required"),
+        .init(arguments: ["--vcenter.url", "ftp://x", "--vcenter.username", "u", "--vcenter.password-file", "/etc/hostname"], message: "--vcenter.url: \"ftp://x\" is not a URL"),
+        .init(arguments: base, message: "--vcenter.password-file (or VCSA_PASSWORD) is required"),
+        .init(arguments: base + ["--vcenter.password-file", "/nonexistent/pw"], message: "--vcenter.password-file: /nonexistent/pw does not exist"),
+        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--vcenter.timeout", "10"], message: "--vcenter.timeout: invalid duration \"10\""),
+        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--web.listen-address", "28272"], message: "--web.listen-address: invalid listen address \"28272\""),
+        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--log.level", "verbose"], message: "--log.level: \"verbose\" is not one of debug, info, warn, error"),
+        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--log.format", "xml"], message: "--log.format: \"xml\" is not one of logfmt, json"),
+        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--web.enable-admin-api"], message: "--web.enable-admin-api needs --web.admin-token-file"),
+        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--vcenter.tls.ca-file", "/nonexistent.pem"], message: "--vcenter.tls.ca-file: /nonexistent.pem cannot be read"),
+        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--web.config.file", "/nonexistent.yml"], message: "--web.config.file: /nonexistent.yml cannot be read"),
+        .init(arguments: base + ["--vcenter.password", "secret"], message: "Unknown option '--vcenter.password'"),
+    ]
+
+    @Test(arguments: cases)
+    func refused(_ testCase: Case) async throws {
+        let child = try ChildProcess(try Binaries.path("vcsa_exporter"), testCase.arguments)
+        defer { child.stop() }
+        #expect(await child.waitForExit() == 2)
+        let lines = child.output.split(separator: "\n")
+        #expect(lines.count == 1, "one line expected: \(child.output)")
+        #expect(child.output.hasPrefix("vcsa_exporter: "))
+        #expect(child.output.contains(testCase.message), "\(child.output)")
+    }
+
+    @Test func versionAndHelpExitZero() async throws {
+        let version = try ChildProcess(try Binaries.path("vcsa_exporter"), ["--version"])
+        defer { version.stop() }
+        #expect(await version.waitForExit() == 0)
+        #expect(version.output.hasPrefix("vcsa_exporter \(BuildVersion.version)"))
+        let help = try ChildProcess(try Binaries.path("vcsa_exporter"), ["--help"])
+        defer { help.stop() }
+        #expect(await help.waitForExit() == 0)
+        for flag in ["--web.listen-address", "--web.config.file", "--web.telemetry-path", "--log.level", "--log.format", "--no-collector.restore"] {
+            #expect(help.output.contains(flag), "help lacks \(flag)")
+        }
+    }
+
+    @Test func listenAddressInUseIsAClearError() async throws {
+        let simulator = try await Simulator(scenario: "running")
+        let child = try ChildProcess(try Binaries.path("vcsa_exporter"), [
+            "--web.listen-address", "127.0.0.1:\(simulator.port)", "--vcenter.url", simulator.url,
+            "--vcenter.username", "u", "--vcenter.password-file", "/etc/hostname",
+        ])
+        defer { child.stop() }
+        #expect(await child.waitForExit() == 2)
+        #expect(child.output.contains("--web.listen-address: cannot serve on 127.0.0.1:\(simulator.port)"))
+    }
+}

@@ -1,0 +1,42 @@
+import Testing
+import VCSAExporter
+
+@Suite struct GoDurationTests {
+    @Test(arguments: [
+        ("10s", Duration.seconds(10)), ("500ms", .milliseconds(500)), ("1m30s", .seconds(90)), ("1.5s", .milliseconds(1500)),
+        ("2h", .seconds(7200)), ("0", .zero), ("250us", .microseconds(250)), ("100ns", .nanoseconds(100)),
+    ])
+    func parses(text: String, expected: Duration) throws {
+        #expect(try GoDuration.parse(text) == expected)
+    }
+
+    @Test(arguments: ["", "10", "s", "10x", "1.2.3s", "-5s", "ten seconds"])
+    func rejects(text: String) {
+        #expect(throws: GoDurationError.self) { try GoDuration.parse(text) }
+    }
+
+    @Test func errorSaysWhatWasExpected() {
+        #expect(throws: GoDurationError.self) { try GoDuration.parse("10") }
+        do { _ = try GoDuration.parse("10") } catch {
+            #expect(error.description == "invalid duration \"10\": expected a number and unit, e.g. 10s, 500ms, 1m30s")
+        }
+    }
+}
+
+@Suite struct ScrapeDeadlineTests {
+    let deadline = ScrapeDeadline(timeout: .seconds(10), offset: .milliseconds(500))
+
+    @Test func withoutHeaderTheTimeoutApplies() {
+        #expect(deadline.budget(scrapeTimeoutHeader: nil) == .seconds(10))
+        #expect(deadline.budget(scrapeTimeoutHeader: "garbage") == .seconds(10))
+    }
+
+    @Test func headerMinusOffsetWhenShorter() {
+        #expect(deadline.budget(scrapeTimeoutHeader: "3") == .milliseconds(2500))
+        #expect(deadline.budget(scrapeTimeoutHeader: "30") == .seconds(10))
+    }
+
+    @Test func neverZeroOrNegative() {
+        #expect(deadline.budget(scrapeTimeoutHeader: "0.2") == .milliseconds(100))
+    }
+}
