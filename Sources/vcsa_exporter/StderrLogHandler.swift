@@ -55,6 +55,8 @@ struct StderrLogHandler: LogHandler {
     }
 
     static func jsonString(_ value: String) -> String {
-        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("\"\"".utf8), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return String(decoding: (try? encoder.encode(value)) ?? Data("\"\"".utf8), as: UTF8.self)
     }
 }
