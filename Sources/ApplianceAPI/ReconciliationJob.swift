@@ -4,17 +4,12 @@ import Foundation
 /// Optional fields are omitted on the wire when unset, never null.
 public struct ReconciliationJob: Codable, Sendable, Equatable {
     /// `Job.Status`; values this client does not know decode as `.unknown` rather than failing.
-    public enum Status: String, Codable, Sendable, CaseIterable {
+    public enum Status: String, Codable, Sendable, OpenEnum {
         case none = "NONE"
         case running = "RUNNING"
         case succeeded = "SUCCEEDED"
         case failed = "FAILED"
         case unknown = "UNKNOWN"
-
-        public init(from decoder: Decoder) throws {
-            let raw = try decoder.singleValueContainer().decode(String.self)
-            self = Status(rawValue: raw) ?? .unknown
-        }
     }
 
     public var description: LocalizableMessage

@@ -1,17 +1,12 @@
 /// `RestoreJobStatus`: the file-based restore that precedes a reconciliation.
 public struct RestoreJob: Codable, Sendable, Equatable {
     /// `BackupRestoreProcessState` (INPROGRESS, not RUNNING); unknown values decode as `.unknown`.
-    public enum State: String, Codable, Sendable, CaseIterable {
+    public enum State: String, Codable, Sendable, OpenEnum {
         case none = "NONE"
         case inProgress = "INPROGRESS"
         case succeeded = "SUCCEEDED"
         case failed = "FAILED"
         case unknown = "UNKNOWN"
-
-        public init(from decoder: Decoder) throws {
-            let raw = try decoder.singleValueContainer().decode(String.self)
-            self = State(rawValue: raw) ?? .unknown
-        }
     }
 
     public var state: State

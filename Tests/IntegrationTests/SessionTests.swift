@@ -39,6 +39,19 @@ import Testing
         #expect(exporter.child.output.contains("Logged out of the appliance session"))
     }
 
+    @Test func inFlightScrapeIsAnsweredBeforeExit() async throws {
+        let simulator = try await Simulator(scenario: "running", extra: ["--latency", "1"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore"])
+        _ = try await exporter.metrics()
+        async let pending = exporter.scrape()
+        try await Task.sleep(for: .milliseconds(300))
+        exporter.child.signal(SIGTERM)
+        let response = try await pending
+        #expect(response.status == 200 && parseMetrics(response.text)["vcsa_up"] == 1)
+        #expect(await exporter.child.waitForExit() == 0)
+        #expect(try await simulator.stats().logouts == 1)
+    }
+
     @Test func sessionIsDeletedOnSIGINTToo() async throws {
         let simulator = try await Simulator(scenario: "running")
         let exporter = try await Exporter(simulator: simulator)
