@@ -13,6 +13,7 @@ public typealias HTTPHandler = @Sendable (HTTPRequest) async -> HTTPResponse
 ///
 /// libmicrohttpd's threads never wait for a handler: the connection is suspended,
 /// the handler runs as a Swift task, and the connection is resumed with its answer.
+/// The daemon's callbacks refer to the server, so keep it alive until `shutdown()` returns.
 public final class HTTPServer: Sendable {
     public struct Configuration: Sendable {
         public var address: ListenAddress
@@ -105,8 +106,7 @@ public final class HTTPServer: Sendable {
         let port = configuration.address.port
         return withExtendedLifetime(socketAddress) {
             if let socketAddress {
-                let pointer = withUnsafeMutablePointer(to: &socketAddress.storage) { UnsafeMutableRawPointer($0) }
-                options.append(MHD_OptionItem(option: .SOCK_ADDR, value: 0, ptr_value: pointer))
+                options.append(MHD_OptionItem(option: .SOCK_ADDR, value: 0, ptr_value: UnsafeMutableRawPointer(socketAddress.pointer)))
             }
             options.append(MHD_OptionItem(option: .END, value: 0, ptr_value: nil))
             let context = Unmanaged.passUnretained(self).toOpaque()
@@ -129,7 +129,7 @@ public final class HTTPServer: Sendable {
         while state.withLock({ $0.inFlight }) > 0 && clock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
-        // Give resumed connections a moment to leave libmicrohttpd's suspended list.
+        // Slots are released when an answer is queued; let the last answers reach their clients.
         try? await Task.sleep(for: .milliseconds(20))
         MHD_stop_daemon(daemon.pointer)
         state.withLock { state in

@@ -51,19 +51,25 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
             throw ListenAddressError(text: description, reason: "cannot resolve host: \(String(cString: gai_strerror(status)))")
         }
         defer { freeaddrinfo(result) }
-        var storage = SocketAddressStorage()
-        withUnsafeMutableBytes(of: &storage.storage) { buffer in
-            buffer.copyMemory(from: UnsafeRawBufferPointer(start: first.pointee.ai_addr, count: Int(first.pointee.ai_addrlen)))
-        }
-        storage.isIPv6 = first.pointee.ai_family == AF_INET6
+        let storage = SocketAddressStorage(isIPv6: first.pointee.ai_family == AF_INET6)
+        UnsafeMutableRawPointer(storage.pointer).copyMemory(from: first.pointee.ai_addr, byteCount: Int(first.pointee.ai_addrlen))
         return storage
     }
 }
 
-/// A resolved socket address kept alive for as long as the daemon uses it.
+/// A resolved socket address at a stable address, for libmicrohttpd's MHD_OPTION_SOCK_ADDR.
 final class SocketAddressStorage: @unchecked Sendable {
-    var storage = sockaddr_storage()
-    var isIPv6 = false
+    let pointer = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: 1)
+    let isIPv6: Bool
+
+    init(isIPv6: Bool) {
+        pointer.initialize(to: sockaddr_storage())
+        self.isIPv6 = isIPv6
+    }
+
+    deinit {
+        pointer.deallocate()
+    }
 }
 
 public struct ListenAddressError: Error, CustomStringConvertible {
