@@ -45,6 +45,9 @@ public final class ExporterHandler: Sendable {
     func metrics(_ request: HTTPRequest) async -> HTTPResponse {
         let budget = options.deadline.budget(scrapeTimeoutHeader: request.header("X-Prometheus-Scrape-Timeout-Seconds"))
         let snapshot = await scraper.scrape(deadline: .now + budget)
+        logger.debug("Scrape answered", metadata: [
+            "up": "\(snapshot.up)", "upstream_seconds": "\(snapshot.duration.seconds)", "budget_seconds": "\(budget.seconds)",
+        ])
         var writer = ExpositionWriter()
         JobMetrics.writeScrapeHealth(snapshot, to: &writer)
         JobMetrics.writeReconciliation(snapshot, to: &writer)
