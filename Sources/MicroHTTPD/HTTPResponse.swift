@@ -23,14 +23,4 @@ public struct HTTPResponse: Sendable {
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
-
-    /// This response gzip-encoded when the request accepts it (adds `Content-Encoding` and `Vary`).
-    public func encoded(for request: HTTPRequest) -> HTTPResponse {
-        var response = self
-        response.headers.append(("Vary", "Accept-Encoding"))
-        guard request.acceptsGzip, let compressed = Gzip.compress(body) else { return response }
-        response.body = compressed
-        response.headers.append(("Content-Encoding", "gzip"))
-        return response
-    }
 }

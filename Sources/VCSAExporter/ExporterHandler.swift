@@ -9,6 +9,7 @@ public final class ExporterHandler: Sendable {
     let stats: APICallStats
     let admin: AdminAPI?
     let logger: Logger
+    private let rounds = SingleFlight<ScrapeRound>()
 
     public init(options: ExporterOptions, scraper: Scraper, stats: APICallStats, admin: AdminAPI?, logger: Logger) {
         self.options = options
@@ -22,7 +23,7 @@ public final class ExporterHandler: Sendable {
         switch request.path {
         case options.telemetryPath:
             guard Self.isRead(request) else { return Self.methodNotAllowed("GET, HEAD") }
-            return await metrics(request).encoded(for: request)
+            return await metrics(request)
         case "/":
             guard Self.isRead(request) else { return Self.methodNotAllowed("GET, HEAD") }
             return await LandingPage.response(options: options, restoreUnsupported: scraper.restoreUnsupported, adminEnabled: admin != nil)
@@ -41,13 +42,21 @@ public final class ExporterHandler: Sendable {
         }
     }
 
-    /// Calls the appliance (or joins the call already running) and writes every family.
+    /// Joins the round in flight, or starts one: the appliance calls, then every family rendered once.
     func metrics(_ request: HTTPRequest) async -> HTTPResponse {
         let budget = options.deadline.budget(scrapeTimeoutHeader: request.header("X-Prometheus-Scrape-Timeout-Seconds"))
-        let snapshot = await scraper.scrape(deadline: .now + budget)
+        let round = await rounds.run { [self] in
+            let snapshot = await scraper.collect(deadline: .now + budget)
+            return ScrapeRound(snapshot: snapshot, body: Array(render(snapshot).utf8))
+        }
         logger.debug("Scrape answered", metadata: [
-            "up": "\(snapshot.up)", "upstream_seconds": "\(snapshot.duration.seconds)", "budget_seconds": "\(budget.seconds)",
+            "up": "\(round.snapshot.up)", "upstream_seconds": "\(round.snapshot.duration.seconds)", "budget_seconds": "\(budget.seconds)",
         ])
+        return round.response(for: request)
+    }
+
+    /// Every family, in a stable order: scrape health, jobs, counters, build and process.
+    func render(_ snapshot: ScrapeSnapshot) -> String {
         var writer = ExpositionWriter()
         JobMetrics.writeScrapeHealth(snapshot, to: &writer)
         JobMetrics.writeReconciliation(snapshot, to: &writer)
@@ -58,7 +67,7 @@ public final class ExporterHandler: Sendable {
         if !options.disableExporterMetrics {
             ProcessMetrics.write(to: &writer)
         }
-        return HTTPResponse(status: 200, contentType: ExpositionWriter.contentType, body: writer.text)
+        return writer.text
     }
 
     static func isRead(_ request: HTTPRequest) -> Bool {

@@ -2,16 +2,13 @@ import ApplianceAPI
 import Foundation
 import Logging
 
-/// Runs the enabled collectors against the appliance, concurrently, one round at a time.
-///
-/// Scrapes that arrive while a round is running wait for it instead of starting another
-/// (single-flight): the appliance sees one call per round however many scrapers there are.
+/// Runs the enabled collectors against the appliance, concurrently, and remembers what it
+/// learnt across rounds (progress changes, a missing restore API).
 public actor Scraper {
     private let client: ApplianceClient
     private let collectors: Set<CollectorName>
     private let tracker = ProgressTracker()
     private let logger: Logger
-    private var inFlight: Task<ScrapeSnapshot, Never>?
     /// Set once the appliance said it has no restore API; shown on the landing page.
     public private(set) var restoreUnsupported = false
     /// While the restore API is known to be missing, it is asked again only after this time.
@@ -24,17 +21,8 @@ public actor Scraper {
         self.logger = logger
     }
 
-    /// The current round's snapshot, starting a round if none is running.
-    public func scrape(deadline: ContinuousClock.Instant) async -> ScrapeSnapshot {
-        if let inFlight { return await inFlight.value }
-        let task = Task { await self.collect(deadline: deadline) }
-        inFlight = task
-        let snapshot = await task.value
-        inFlight = nil
-        return snapshot
-    }
-
-    private func collect(deadline: ContinuousClock.Instant) async -> ScrapeSnapshot {
+    /// One round of appliance calls; callers serialise rounds (see `SingleFlight`).
+    public func collect(deadline: ContinuousClock.Instant) async -> ScrapeSnapshot {
         let clock = ContinuousClock()
         let started = clock.now
         let client = self.client

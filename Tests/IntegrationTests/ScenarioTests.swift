@@ -75,15 +75,22 @@ import Testing
     }
 
     @Test func progressingJobAdvancesThenSucceeds() async throws {
-        let simulator = try await Simulator(scenario: "progressing", extra: ["--progress-duration", "2"])
+        let simulator = try await Simulator(scenario: "progressing", extra: ["--progress-duration", "4"])
         let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore"])
+        _ = try await exporter.metrics()  // logs in
+        try await simulator.control("scenario", "progressing")  // the job starts now
         let first = try await exporter.metrics()
-        try await Task.sleep(for: .milliseconds(700))
+        #expect(first["vcsa_reconciliation_job_status{status=\"RUNNING\"}"] == 1)
+        try await Task.sleep(for: .seconds(1))
         let second = try await exporter.metrics()
         #expect(try #require(second["vcsa_reconciliation_job_progress_ratio"]) > (try #require(first["vcsa_reconciliation_job_progress_ratio"])))
         #expect(try #require(second["vcsa_reconciliation_job_last_progress_change_timestamp_seconds"]) > (try #require(first["vcsa_reconciliation_job_last_progress_change_timestamp_seconds"])))
-        try await Task.sleep(for: .milliseconds(1600))
-        let done = try await exporter.metrics()
+        var done = second
+        let deadline = ContinuousClock.now + .seconds(15)
+        while done["vcsa_reconciliation_job_status{status=\"SUCCEEDED\"}"] != 1 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(250))
+            done = try await exporter.metrics()
+        }
         #expect(done["vcsa_reconciliation_job_status{status=\"SUCCEEDED\"}"] == 1)
         #expect(done["vcsa_reconciliation_job_progress_ratio"] == 1)
     }
