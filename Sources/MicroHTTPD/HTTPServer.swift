@@ -6,13 +6,10 @@ import Glibc
 import Darwin
 #endif
 
-/// Answers one request; runs in Swift concurrency while its connection is suspended.
-public typealias HTTPHandler = @Sendable (HTTPRequest) async -> HTTPResponse
-
 /// An HTTP(S) server on one libmicrohttpd daemon.
 ///
-/// libmicrohttpd's threads never wait for a handler: the connection is suspended,
-/// the handler runs as a Swift task, and the connection is resumed with its answer.
+/// libmicrohttpd's threads never wait for a handler: an answer given at once is sent at once;
+/// otherwise the connection is suspended until the handler's responder is called, from any thread.
 /// The daemon's callbacks refer to the server, so keep it alive until `shutdown()` returns.
 public final class HTTPServer: Sendable {
     public struct Configuration: Sendable {
@@ -161,13 +158,64 @@ public struct HTTPServerError: Error, CustomStringConvertible {
 
 /// What libmicrohttpd keeps for one request between calls of the access handler.
 private final class RequestContext: @unchecked Sendable {
-    let lock = Mutex<HTTPResponse?>(nil)
+    enum Phase {
+        /// The handler is running on libmicrohttpd's thread; an answer now is queued without suspending.
+        case dispatching
+        /// The connection waits; an answer resumes it.
+        case suspended
+        case answered
+    }
+
+    struct Exchange {
+        var phase = Phase.dispatching
+        var response: HTTPResponse?
+    }
+
+    let connection: ConnectionHandle
+    let exchange = Mutex(Exchange())
+    // Touched on libmicrohttpd's thread only.
     var request: HTTPRequest
     var dispatched = false
     var holdsSlot = false
 
-    init(request: HTTPRequest) {
+    init(request: HTTPRequest, connection: OpaquePointer) {
         self.request = request
+        self.connection = ConnectionHandle(pointer: connection)
+    }
+
+    /// The responder's side: keep the first answer, and resume the connection if it waits.
+    func respond(_ response: HTTPResponse) {
+        let resume = exchange.withLock { exchange -> Bool in
+            guard exchange.response == nil, exchange.phase != .answered else { return false }
+            exchange.response = response
+            return exchange.phase == .suspended
+        }
+        if resume { MHD_resume_connection(connection.pointer) }
+    }
+
+    /// The answer, if there is one, marking the exchange answered.
+    func takeAnswer() -> HTTPResponse? {
+        exchange.withLock { exchange in
+            guard let response = exchange.response else { return nil }
+            exchange.phase = .answered
+            exchange.response = nil
+            return response
+        }
+    }
+
+    /// After the handler returned without answering: suspend, under the lock, so that a responder
+    /// on another thread resumes only a suspended connection. Returns an answer that beat it.
+    func suspendUnlessAnswered() -> HTTPResponse? {
+        exchange.withLock { exchange in
+            if let response = exchange.response {
+                exchange.phase = .answered
+                exchange.response = nil
+                return response
+            }
+            MHD_suspend_connection(connection.pointer)
+            exchange.phase = .suspended
+            return nil
+        }
     }
 }
 
@@ -176,7 +224,7 @@ private struct DaemonHandle: @unchecked Sendable {
     let pointer: OpaquePointer
 }
 
-/// A connection pointer carried into the handler task; libmicrohttpd allows resuming from any thread.
+/// A connection pointer held by its responder; libmicrohttpd allows resuming from any thread.
 private struct ConnectionHandle: @unchecked Sendable {
     let pointer: OpaquePointer
 }
@@ -198,7 +246,7 @@ private func accessHandler(
             headers: headerValues(connection),
             clientAddress: clientAddress(connection)
         )
-        requestContext.pointee = Unmanaged.passRetained(RequestContext(request: request)).toOpaque()
+        requestContext.pointee = Unmanaged.passRetained(RequestContext(request: request, connection: connection)).toOpaque()
         return .YES
     }
     let context = Unmanaged<RequestContext>.fromOpaque(existing).takeUnretainedValue()
@@ -216,12 +264,8 @@ private func accessHandler(
         return .YES
     }
 
-    if let response = context.lock.withLock({ $0.take() }) {
-        if context.holdsSlot {
-            context.holdsSlot = false
-            server.releaseSlot()
-        }
-        return queue(response, on: connection)
+    if let response = context.takeAnswer() {
+        return finish(context, with: response, server: server, on: connection)
     }
     guard !context.dispatched else { return .YES }
     context.dispatched = true
@@ -229,16 +273,20 @@ private func accessHandler(
         return queue(.text(503, "Too many concurrent requests (--web.max-requests)"), on: connection)
     }
     context.holdsSlot = true
-    MHD_suspend_connection(connection)
-    let handle = ConnectionHandle(pointer: connection)
-    let request = context.request
-    let handler = server.handler
-    Task {
-        let response = await handler(request)
-        context.lock.withLock { $0 = response }
-        MHD_resume_connection(handle.pointer)
+    server.handler(context.request, HTTPResponder { [context] response in context.respond(response) })
+    if let response = context.suspendUnlessAnswered() {
+        return finish(context, with: response, server: server, on: connection)
     }
     return .YES
+}
+
+/// Queues the answer and frees the request's slot.
+private func finish(_ context: RequestContext, with response: HTTPResponse, server: HTTPServer, on connection: OpaquePointer) -> MHD_Result {
+    if context.holdsSlot {
+        context.holdsSlot = false
+        server.releaseSlot()
+    }
+    return queue(response, on: connection)
 }
 
 private func requestCompleted(

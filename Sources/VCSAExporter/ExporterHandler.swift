@@ -19,40 +19,45 @@ public final class ExporterHandler: Sendable {
         self.logger = logger
     }
 
-    public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+    /// Routes a request. Cheap answers are given on the spot; the rest answer through `responder` later.
+    public func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
         switch request.path {
         case options.telemetryPath:
-            guard Self.isRead(request) else { return Self.methodNotAllowed("GET, HEAD") }
-            return await metrics(request)
+            guard Self.isRead(request) else { return responder.respond(Self.methodNotAllowed("GET, HEAD")) }
+            metrics(request, responder)
         case "/":
-            guard Self.isRead(request) else { return Self.methodNotAllowed("GET, HEAD") }
-            return await LandingPage.response(options: options, restoreUnsupported: scraper.restoreUnsupported, adminEnabled: admin != nil)
+            guard Self.isRead(request) else { return responder.respond(Self.methodNotAllowed("GET, HEAD")) }
+            Task { [options, scraper, admin] in
+                responder.respond(LandingPage.response(options: options, restoreUnsupported: await scraper.restoreUnsupported, adminEnabled: admin != nil))
+            }
         case "/-/healthy":
-            guard Self.isRead(request) else { return Self.methodNotAllowed("GET, HEAD") }
-            return .text(200, "Healthy")
+            guard Self.isRead(request) else { return responder.respond(Self.methodNotAllowed("GET, HEAD")) }
+            responder.respond(.text(200, "Healthy"))
         case "/-/ready":
             // Ready once the configuration is loaded, which is before the server starts; not tied to vCenter.
-            guard Self.isRead(request) else { return Self.methodNotAllowed("GET, HEAD") }
-            return .text(200, "Ready")
+            guard Self.isRead(request) else { return responder.respond(Self.methodNotAllowed("GET, HEAD")) }
+            responder.respond(.text(200, "Ready"))
         case AdminAPI.cancelPath:
-            guard let admin else { return .text(404, "Not Found (the admin API is off; see --web.enable-admin-api)") }
-            return await admin.handle(request)
+            guard let admin else { return responder.respond(.text(404, "Not Found (the admin API is off; see --web.enable-admin-api)")) }
+            Task { responder.respond(await admin.handle(request)) }
         default:
-            return .text(404, "Not Found")
+            responder.respond(.text(404, "Not Found"))
         }
     }
 
     /// Joins the round in flight, or starts one: the appliance calls, then every family rendered once.
-    func metrics(_ request: HTTPRequest) async -> HTTPResponse {
+    func metrics(_ request: HTTPRequest, _ responder: HTTPResponder) {
         let budget = options.deadline.budget(scrapeTimeoutHeader: request.header("X-Prometheus-Scrape-Timeout-Seconds"))
-        let round = await rounds.run { [self] in
+        let logger = self.logger
+        rounds.join({ round in
+            logger.debug("Scrape answered", metadata: [
+                "up": "\(round.snapshot.up)", "upstream_seconds": "\(round.snapshot.duration.seconds)", "budget_seconds": "\(budget.seconds)",
+            ])
+            responder.respond(round.response(for: request))
+        }, startingWith: { [self] in
             let snapshot = await scraper.collect(deadline: .now + budget)
             return ScrapeRound(snapshot: snapshot, body: Array(render(snapshot).utf8))
-        }
-        logger.debug("Scrape answered", metadata: [
-            "up": "\(round.snapshot.up)", "upstream_seconds": "\(round.snapshot.duration.seconds)", "budget_seconds": "\(budget.seconds)",
-        ])
-        return round.response(for: request)
+        })
     }
 
     /// Every family, in a stable order: scrape health, jobs, counters, build and process.

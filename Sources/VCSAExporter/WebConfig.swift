@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import MicroHTTPD
 import Yams
@@ -91,18 +92,27 @@ public struct WebConfig: Sendable {
     }
 
     /// The handler behind basic auth (when configured), with the configured headers added.
+    /// A password not verified before is checked on a Dispatch worker: bcrypt is slow on purpose, and
+    /// neither libmicrohttpd's thread nor the event loop that Swift tasks run on may wait for it.
     public func wrap(_ handler: @escaping HTTPHandler) -> HTTPHandler {
         let authenticator = basicAuthUsers.isEmpty ? nil : BasicAuthenticator(users: basicAuthUsers)
         let headers = self.headers
-        return { request in
-            var response: HTTPResponse
-            if let authenticator, !authenticator.authenticate(request.header("authorization")) {
-                response = .text(401, "Unauthorized", headers: [("WWW-Authenticate", "Basic realm=\"vcsa_exporter\"")])
-            } else {
-                response = await handler(request)
+        return { request, responder in
+            let responder = headers.isEmpty ? responder : responder.mapping { response in
+                var response = response
+                response.headers += headers
+                return response
             }
-            response.headers += headers
-            return response
+            guard let authenticator else { return handler(request, responder) }
+            let authorization = request.header("authorization")
+            if authenticator.verifiedBefore(authorization) { return handler(request, responder) }
+            DispatchQueue.global().async {
+                if authenticator.authenticate(authorization) {
+                    handler(request, responder)
+                } else {
+                    responder.respond(.text(401, "Unauthorized", headers: [("WWW-Authenticate", "Basic realm=\"vcsa_exporter\"")]))
+                }
+            }
         }
     }
 }

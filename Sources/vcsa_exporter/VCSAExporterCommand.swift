@@ -3,6 +3,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import MicroHTTPD
+import NIOCore
+import NIOPosix
 import VCSAExporter
 
 /// Flags and wiring only: everything else lives in the VCSAExporter, ApplianceAPI and MicroHTTPD modules.
@@ -71,6 +73,10 @@ struct VCSAExporterCommand: AsyncParsableCommand {
 
     /// Exit code 2 and one line for any flag problem, as Go exporters do.
     static func main() async {
+        // Swift tasks run on the event loops the appliance client already uses: a scrape's
+        // hand-offs between its handler and the HTTP client then stay on one thread.
+        NIOSingletons.groupLoopCountSuggestion = 1
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         do {
             var parsed = try parseAsRoot()
             if var command = parsed as? VCSAExporterCommand {
@@ -115,7 +121,7 @@ struct VCSAExporterCommand: AsyncParsableCommand {
                                       deadline: ScrapeDeadline(timeout: settings.timeout, offset: .nanoseconds(Int64(timeoutOffset * 1e9))),
                                       vcenterURL: settings.vcenterURL, collectors: settings.collectors)
         let handler = ExporterHandler(options: options, scraper: scraper, stats: stats, admin: admin, logger: logger)
-        let serve = settings.webConfig.wrap { await handler.handle($0) }
+        let serve = settings.webConfig.wrap { handler.handle($0, $1) }
 
         var servers: [HTTPServer] = []
         for address in settings.addresses {

@@ -89,9 +89,8 @@ struct SimulatorCommand: AsyncParsableCommand {
             progressDuration: progressDuration, sessionExpiryRequests: sessionExpiryRequests,
             latency: .nanoseconds(Int64(latency * 1e9)))
         let routes = SimulatorRoutes(appliance: appliance)
-        let server = HTTPServer(configuration: HTTPServer.Configuration(address: address, tls: serverTLS, maxConcurrentRequests: 256)) { request in
-            await routes.handle(request)
-        }
+        let server = HTTPServer(configuration: HTTPServer.Configuration(address: address, tls: serverTLS, maxConcurrentRequests: 256),
+                                handler: HTTPServer.asyncHandler { await routes.handle($0) })
         try server.start()
         let scheme = serverTLS == nil ? "http" : "https"
         let banner = "vcsa_simulator listening on \(scheme)://\(address.host ?? "0.0.0.0"):\(server.boundPort) scenario=\(scenario.rawValue) restore=\(restore.rawValue)\n"

@@ -1,7 +1,7 @@
 import Foundation
 import MicroHTTPD
 import Testing
-import VCSAExporter
+@testable import VCSAExporter
 
 @Suite struct WebConfigTests {
     func write(_ yaml: String) throws -> String {
@@ -46,12 +46,53 @@ import VCSAExporter
     @Test func basicAuthGuardsTheHandler() async throws {
         // bcrypt of "secret" (cost 4), as htpasswd -nbBC 4 would make.
         let config = try WebConfig(path: try write("basic_auth_users:\n  alice: $2y$04$r/lUtRAmpS7hjGWVeY8o/OGrbJvuARcwAJipgqSsHjiNTeby.oN2a\n"))
-        let handler = config.wrap { _ in .text(200, "ok") }
+        let handler = config.wrap { _, responder in responder.respond(.text(200, "ok")) }
         let good = "Basic " + Data("alice:secret".utf8).base64EncodedString()
         let bad = "Basic " + Data("alice:wrong".utf8).base64EncodedString()
-        #expect(await handler(HTTPRequest(method: "GET", path: "/", headers: ["authorization": good])).status == 200)
-        #expect(await handler(HTTPRequest(method: "GET", path: "/", headers: ["authorization": bad])).status == 401)
-        let refused = await handler(HTTPRequest(method: "GET", path: "/"))
+        #expect(await answer(handler, HTTPRequest(method: "GET", path: "/", headers: ["authorization": good])).status == 200)
+        // Verified once, the same credentials are answered on the spot.
+        #expect(await answer(handler, HTTPRequest(method: "GET", path: "/", headers: ["authorization": good])).status == 200)
+        #expect(await answer(handler, HTTPRequest(method: "GET", path: "/", headers: ["authorization": bad])).status == 401)
+        let refused = await answer(handler, HTTPRequest(method: "GET", path: "/"))
         #expect(refused.status == 401 && refused.header("WWW-Authenticate") == "Basic realm=\"vcsa_exporter\"")
     }
+}
+
+/// Calls a responder-style handler and waits for its answer.
+func answer(_ handler: HTTPHandler, _ request: HTTPRequest) async -> HTTPResponse {
+    await withCheckedContinuation { continuation in
+        handler(request, HTTPResponder { continuation.resume(returning: $0) })
+    }
+}
+
+@Suite struct SingleFlightTests {
+    @Test func joinersShareOneRound() async throws {
+        let flight = SingleFlight<Int>()
+        let runs = Counter()
+        let values = await withTaskGroup(of: Int.self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    await withCheckedContinuation { continuation in
+                        flight.join({ continuation.resume(returning: $0) }, startingWith: {
+                            let run = runs.next()
+                            try? await Task.sleep(for: .milliseconds(300))
+                            return run
+                        })
+                    }
+                }
+            }
+            return await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(values.count == 20)
+        #expect(Set(values) == [1], "every caller arrives within the first round's 300 ms and shares it")
+        #expect(runs.value == Set(values).count)
+    }
+}
+
+/// Counts under a lock, for tests.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func next() -> Int { lock.lock(); defer { lock.unlock() }; count += 1; return count }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }
