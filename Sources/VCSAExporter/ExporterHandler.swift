@@ -56,12 +56,12 @@ public final class ExporterHandler: Sendable {
             responder.respond(round.response(for: request))
         }, startingWith: { [self] in
             let snapshot = await scraper.collect(deadline: .now + budget)
-            return ScrapeRound(snapshot: snapshot, body: Array(render(snapshot).utf8))
+            return ScrapeRound(snapshot: snapshot, body: render(snapshot))
         })
     }
 
     /// Every family, in a stable order: scrape health, jobs, counters, build and process.
-    func render(_ snapshot: ScrapeSnapshot) -> String {
+    func render(_ snapshot: ScrapeSnapshot) -> [UInt8] {
         var writer = ExpositionWriter()
         JobMetrics.writeScrapeHealth(snapshot, to: &writer)
         JobMetrics.writeReconciliation(snapshot, to: &writer)
@@ -72,7 +72,7 @@ public final class ExporterHandler: Sendable {
         if !options.disableExporterMetrics {
             ProcessMetrics.write(to: &writer)
         }
-        return writer.text
+        return writer.bytes
     }
 
     static func isRead(_ request: HTTPRequest) -> Bool {

@@ -6,35 +6,55 @@ public struct ExpositionWriter {
 
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    public private(set) var text = ""
+    /// UTF-8 straight into one buffer: rendering is on every scrape round's path.
+    public private(set) var bytes: [UInt8] = []
+
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
 
     public init() {
-        text.reserveCapacity(8192)
+        bytes.reserveCapacity(8192)
     }
 
     /// Starts a family: its HELP and TYPE lines.
     public mutating func family(_ name: String, _ type: MetricType, help: String) {
-        text += "# HELP \(name) \(Self.escapeHelp(help))\n# TYPE \(name) \(type.rawValue)\n"
+        append("# HELP ")
+        append(name)
+        append(" ")
+        append(Self.escapeHelp(help))
+        append("\n# TYPE ")
+        append(name)
+        append(" ")
+        append(type.rawValue)
+        append("\n")
     }
 
     /// One sample line; labels keep the order given.
     public mutating func sample(_ name: String, _ labels: [(String, String)] = [], _ value: Double) {
-        text += name
+        append(name)
         if !labels.isEmpty {
-            text += "{"
+            bytes.append(UInt8(ascii: "{"))
             for (index, label) in labels.enumerated() {
-                if index > 0 { text += "," }
-                text += "\(label.0)=\"\(Self.escapeLabelValue(label.1))\""
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                append(label.0)
+                append("=\"")
+                append(Self.escapeLabelValue(label.1))
+                append("\"")
             }
-            text += "}"
+            bytes.append(UInt8(ascii: "}"))
         }
-        text += " \(Self.format(value))\n"
+        append(" ")
+        append(Self.format(value))
+        append("\n")
     }
 
     /// A family with a single unlabelled sample.
     public mutating func single(_ name: String, _ type: MetricType, help: String, _ value: Double) {
         family(name, type, help: help)
         sample(name, [], value)
+    }
+
+    private mutating func append(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
     }
 
     static func format(_ value: Double) -> String {
