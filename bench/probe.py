@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Small measurement helpers for bench/run.sh (standard library only).
+
+  probe.py free-port                         print a free TCP port on 127.0.0.1
+  probe.py snap PID                          print one JSON snapshot of /proc/PID
+  probe.py sample PID OUT [INTERVAL] [MAX_S] append snapshots to OUT (JSON lines) until killed
+                                             or MAX_S seconds have passed
+  probe.py wait-up URL [TIMEOUT_S]           poll URL until the body has `vcsa_up 1`
+  probe.py cpu-busy [SECONDS]                print the machine's CPU use in percent over SECONDS
+  probe.py startup RUNS OUT -- CMD...        launch CMD (with {port} replaced) RUNS times and
+                                             time each launch to the first scrape with vcsa_up 1
+"""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+UP_RE = re.compile(rb"^vcsa_up 1(\.0+)?$", re.M)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def snapshot(pid):
+    """RSS/HWM (KiB), threads, open fds and CPU ticks of one process."""
+    snap = {"t": time.time()}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM", "VmSize", "RssAnon", "RssFile"):
+                snap[key.lower() + "_kib"] = int(value.split()[0])
+            elif key == "Threads":
+                snap["threads"] = int(value)
+    snap["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
+    with open(f"/proc/{pid}/stat") as f:
+        # Fields after the command name, which may hold spaces: utime and stime are 14 and 15.
+        rest = f.read().rsplit(")", 1)[1].split()
+    snap["cpu_ticks"] = int(rest[11]) + int(rest[12])
+    snap["clk_tck"] = CLK_TCK
+    return snap
+
+
+def cpu_busy(seconds=1.0):
+    """Percent of all CPUs busy over `seconds` (from /proc/stat): is the machine quiet?"""
+    def read():
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields), idle
+    total0, idle0 = read()
+    time.sleep(seconds)
+    total1, idle1 = read()
+    return 100.0 * (1.0 - (idle1 - idle0) / max(total1 - total0, 1))
+
+
+def sample(pid, out, interval=0.1, max_s=120.0):
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    deadline = time.monotonic() + max_s
+    with open(out, "a") as f:
+        while not stop and time.monotonic() < deadline:
+            try:
+                f.write(json.dumps(snapshot(pid)) + "\n")
+                f.flush()
+            except (FileNotFoundError, ProcessLookupError):
+                break
+            time.sleep(interval)
+
+
+def scrape_is_up(port, timeout=2.0):
+    """One GET /metrics on a fresh connection; True when it says vcsa_up 1."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            chunks = []
+            while True:
+                data = s.recv(65536)
+                if not data:
+                    break
+                chunks.append(data)
+        return UP_RE.search(b"".join(chunks)) is not None
+    except OSError:
+        return False
+
+
+def wait_up(url, timeout_s=10.0):
+    deadline = time.monotonic() + timeout_s
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                body = r.read()
+            if UP_RE.search(body):
+                return 0
+            last = "no `vcsa_up 1` in the scrape"
+        except OSError as e:
+            last = str(e)
+        time.sleep(0.02)
+    print(f"probe: {url} not up after {timeout_s}s: {last}", file=sys.stderr)
+    return 1
+
+
+def stop_process(proc, grace_s=5.0):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def startup(runs, out, cmd, timeout_s=10.0):
+    results = []
+    for i in range(runs):
+        port = free_port()
+        argv = [a.replace("{port}", str(port)) for a in cmd]
+        log = open(f"{out}.launch{i}.log", "wb")
+        t0 = time.monotonic()
+        proc = subprocess.Popen(argv, stdout=log, stderr=log)
+        ms, error = None, None
+        try:
+            while True:
+                if scrape_is_up(port):
+                    ms = (time.monotonic() - t0) * 1000.0
+                    break
+                if proc.poll() is not None:
+                    error = f"exited with {proc.returncode} before the first scrape"
+                    break
+                if time.monotonic() - t0 > timeout_s:
+                    error = f"no `vcsa_up 1` within {timeout_s}s"
+                    break
+                time.sleep(0.0005)
+        finally:
+            stop_process(proc)
+            log.close()
+        results.append({"ms": ms, "error": error})
+    with open(out, "w") as f:
+        json.dump({"runs": results}, f)
+    return 0 if all(r["ms"] is not None for r in results) else 1
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cmd = argv[1]
+    if cmd == "free-port":
+        print(free_port())
+    elif cmd == "snap":
+        print(json.dumps(snapshot(int(argv[2]))))
+    elif cmd == "sample":
+        sample(int(argv[2]), argv[3],
+               float(argv[4]) if len(argv) > 4 else 0.1,
+               float(argv[5]) if len(argv) > 5 else 120.0)
+    elif cmd == "cpu-busy":
+        print(f"{cpu_busy(float(argv[2]) if len(argv) > 2 else 1.0):.1f}")
+    elif cmd == "wait-up":
+        return wait_up(argv[2], float(argv[3]) if len(argv) > 3 else 10.0)
+    elif cmd == "startup":
+        sep = argv.index("--")
+        return startup(int(argv[2]), argv[3], argv[sep + 1:])
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

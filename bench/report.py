@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""Turn the raw numbers of one bench/run.sh run into a table and JSON (standard library only).
+
+Usage: report.py RAW_DIR RESULTS_DIR
+
+Reads the files run.sh left in RAW_DIR (wrk_*.json, proc_*.json[l], upstream_*.json,
+startup.json, sim_stats_*.json, session.json, meta.json), prints a table with each target
+of issue 5 and PASS/MISS, and writes RESULTS_DIR/bench-<UTC timestamp>.json and latest.json.
+"""
+import datetime
+import json
+import os
+import re
+import statistics
+import sys
+
+SCRAPE_LOADS = ("c1", "c8", "c64")
+MIB = 1024 * 1024
+
+# Issue 5 targets. "Well below 1" upstream call per scrape is read as at most 0.5.
+ADDED_P50_MAX_MS = 0.3
+ADDED_P99_MAX_MS = 2.0
+CEILING_RATIO_MIN = 0.5
+UPSTREAM_PER_SCRAPE_MAX = 0.5
+RSS_MAX_MIB = 20.0
+STARTUP_MAX_MS = 100.0
+
+
+def load(raw, name, default=None):
+    path = os.path.join(raw, name)
+    if not os.path.exists(path):
+        return default
+    with open(path) as f:
+        return json.load(f)
+
+
+def load_lines(raw, name):
+    path = os.path.join(raw, name)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def wrk_summary(run):
+    """Throughput and latency of one wrk run, in req/s and milliseconds."""
+    w = run["wrk"]
+    seconds = w["duration_us"] / 1e6
+    errors = w["errors"]
+    socket_errors = errors["connect"] + errors["read"] + errors["write"] + errors["timeout"]
+    lat = w["latency_us"]
+    return {
+        "connections": run["connections"],
+        "threads": run["threads"],
+        "duration_s": round(seconds, 3),
+        "requests": w["requests"],
+        "rps": round(w["requests"] / seconds, 1),
+        "ok_rps": round((w["requests"] - errors["status"]) / seconds, 1),
+        "non_2xx": errors["status"],
+        "socket_errors": socket_errors,
+        "p50_ms": lat["p50"] / 1000.0,
+        "p90_ms": lat["p90"] / 1000.0,
+        "p99_ms": lat["p99"] / 1000.0,
+        "p999_ms": lat["p999"] / 1000.0,
+        "max_ms": lat["max"] / 1000.0,
+        "mean_ms": round(lat["mean"] / 1000.0, 4),
+    }
+
+
+def metric_values(text, name):
+    """Values of one metric family in exposition text, keyed by the label string."""
+    out = {}
+    for m in re.finditer(r"^%s(\{[^}]*\})? (\S+)$" % re.escape(name), text, re.M):
+        out[m.group(1) or ""] = float(m.group(2))
+    return out
+
+
+def process_numbers(raw, name, requests):
+    before = load(raw, f"proc_{name}_before.json")
+    after = load(raw, f"proc_{name}_after.json")
+    samples = load_lines(raw, f"proc_{name}_samples.jsonl")
+    if not before or not after:
+        return None
+    snaps = [before, after] + samples
+    cpu_s = (after["cpu_ticks"] - before["cpu_ticks"]) / after["clk_tck"]
+    return {
+        "rss_max_mib": round(max(s["vmrss_kib"] for s in snaps) / 1024.0, 2),
+        "rss_after_mib": round(after["vmrss_kib"] / 1024.0, 2),
+        "rss_anon_max_mib": round(max(s.get("rssanon_kib", 0) for s in snaps) / 1024.0, 2),
+        "threads_max": max(s["threads"] for s in snaps),
+        "fds_max": max(s["fds"] for s in snaps),
+        "cpu_seconds": round(cpu_s, 3),
+        "cpu_seconds_per_1000_scrapes": round(cpu_s / requests * 1000.0, 4) if requests else None,
+        "samples": len(samples),
+    }
+
+
+def collect(raw):
+    meta = load(raw, "meta.json", {})
+    r = {"meta": meta}
+
+    wrk = {}
+    for f in sorted(os.listdir(raw)):
+        if f.startswith("wrk_") and f.endswith(".json"):
+            run = load(raw, f)
+            wrk[run["name"]] = wrk_summary(run)
+    r["upstream_direct"] = {k: wrk[k] for k in ("upstream_job", "upstream_restore") if k in wrk}
+
+    scrapes = {}
+    for name in SCRAPE_LOADS:
+        if name not in wrk:
+            continue
+        s = dict(wrk[name])
+        up = load(raw, f"upstream_{name}.json")
+        if up:
+            s["upstream_calls"] = up
+            s["upstream_calls_per_1000_scrapes"] = round(up["all"] * 1000.0 / s["requests"], 2)
+            s["reconciliation_gets_per_1000_scrapes"] = round(
+                up["reconciliation_job_get"] * 1000.0 / s["requests"], 2)
+        s["process"] = process_numbers(raw, name, s["requests"])
+        path = os.path.join(raw, f"scrape_after_{name}.txt")
+        if os.path.exists(path):
+            with open(path) as f:
+                text = f.read()
+            s["vcsa_up_after"] = metric_values(text, "vcsa_up").get("")
+            errs = metric_values(text, "vcsa_api_request_errors_total")
+            s["exporter_api_errors_total_after"] = sum(errs.values()) if errs else None
+        scrapes[name] = s
+    r["scrapes"] = scrapes
+
+    job = r["upstream_direct"].get("upstream_job")
+    restore = r["upstream_direct"].get("upstream_restore")
+    c1 = scrapes.get("c1")
+    if job and c1:
+        r["added_latency"] = {
+            "p50_ms": round(c1["p50_ms"] - job["p50_ms"], 3),
+            "p99_ms": round(c1["p99_ms"] - job["p99_ms"], 3),
+            "basis": "scrape at 1 connection minus GET reconciliation job directly at 1 connection",
+        }
+        if restore:
+            # A scrape makes both calls; if it makes them one after the other, this is the overhead.
+            r["added_latency"]["p50_ms_over_both_calls"] = round(
+                c1["p50_ms"] - job["p50_ms"] - restore["p50_ms"], 3)
+
+    idle = load(raw, "proc_idle.json")
+    loaded = [s["process"] for s in scrapes.values() if s.get("process")]
+    end = load(raw, "proc_end.json")
+    if idle:
+        r["process"] = {
+            "rss_idle_mib": round(idle["vmrss_kib"] / 1024.0, 2),
+            # VmRSS = RssAnon (heap, stacks) + RssFile (touched pages of the binary and libraries).
+            "rss_idle_anon_mib": round(idle.get("rssanon_kib", 0) / 1024.0, 2),
+            "rss_idle_file_mib": round(idle.get("rssfile_kib", 0) / 1024.0, 2),
+            "rss_under_load_anon_max_mib": max((p["rss_anon_max_mib"] for p in loaded), default=None),
+            "threads_idle": idle["threads"],
+            "fds_idle": idle["fds"],
+            "rss_under_load_max_mib": max((p["rss_max_mib"] for p in loaded), default=None),
+            "rss_peak_hwm_mib": round(end["vmhwm_kib"] / 1024.0, 2) if end else None,
+            "threads_under_load_max": max((p["threads_max"] for p in loaded), default=None),
+            "fds_under_load_max": max((p["fds_max"] for p in loaded), default=None),
+        }
+
+    if "bare_c64" in wrk:
+        r["bare_mhd"] = wrk["bare_c64"]
+        if "c64" in scrapes:
+            r["ceiling_ratio"] = round(scrapes["c64"]["ok_rps"] / wrk["bare_c64"]["rps"], 3)
+
+    startup = load(raw, "startup.json")
+    if startup:
+        ok = [x["ms"] for x in startup["runs"] if x["ms"] is not None]
+        r["startup"] = {
+            "runs_ms": [round(x, 1) if x is not None else None for x in (y["ms"] for y in startup["runs"])],
+            "errors": [x["error"] for x in startup["runs"] if x["error"]],
+            "median_ms": round(statistics.median(ok), 1) if ok else None,
+        }
+
+    session = load(raw, "session.json")
+    if session:
+        r["session"] = session
+
+    stats = load(raw, "sim_stats_load.json")
+    if stats and "sim_c64" in wrk:
+        sim = dict(wrk["sim_c64"])
+        n = sim["requests"]
+        sim["stats_during_load"] = stats
+        sim["reconciliation_gets_per_1000_scrapes"] = round(stats["reconciliation_gets"] * 1000.0 / n, 2)
+        calls = stats["logins"] + stats["reconciliation_gets"] + stats["restore_gets"]
+        sim["upstream_calls_per_1000_scrapes"] = round(calls * 1000.0 / n, 2)
+        sim["stats_after_shutdown"] = load(raw, "sim_stats_end.json")
+        r["simulator"] = sim
+    return r
+
+
+def targets(r):
+    t = []
+
+    def add(name, value, limit, unit, ok):
+        t.append({"target": name, "value": value, "limit": limit, "unit": unit,
+                  "result": "n/a" if value is None else ("PASS" if ok else "MISS")})
+
+    added = r.get("added_latency", {})
+    v = added.get("p50_ms")
+    add("added latency p50", v, f"<= {ADDED_P50_MAX_MS}", "ms", v is not None and v <= ADDED_P50_MAX_MS)
+    v = added.get("p99_ms")
+    add("added latency p99", v, f"<= {ADDED_P99_MAX_MS}", "ms", v is not None and v <= ADDED_P99_MAX_MS)
+    v = r.get("ceiling_ratio")
+    add("64 conns: throughput / bare libmicrohttpd", v, f">= {CEILING_RATIO_MIN}", "ratio",
+        v is not None and v >= CEILING_RATIO_MIN)
+    c64 = r.get("scrapes", {}).get("c64", {})
+    v = c64.get("upstream_calls_per_1000_scrapes")
+    v = None if v is None else round(v / 1000.0, 4)
+    add("64 conns: upstream calls per scrape (nginx)", v, f"<= {UPSTREAM_PER_SCRAPE_MAX}", "calls",
+        v is not None and v <= UPSTREAM_PER_SCRAPE_MAX)
+    sim = r.get("simulator", {})
+    v = sim.get("upstream_calls_per_1000_scrapes")
+    v = None if v is None else round(v / 1000.0, 4)
+    add("64 conns: upstream calls per scrape (simulator)", v, f"<= {UPSTREAM_PER_SCRAPE_MAX}", "calls",
+        v is not None and v <= UPSTREAM_PER_SCRAPE_MAX)
+    v = r.get("process", {}).get("rss_under_load_max_mib")
+    add("resident memory under load", v, f"<= {RSS_MAX_MIB}", "MiB", v is not None and v <= RSS_MAX_MIB)
+    v = r.get("startup", {}).get("median_ms")
+    add("start-up to first scrape (median)", v, f"<= {STARTUP_MAX_MS}", "ms",
+        v is not None and v <= STARTUP_MAX_MS)
+    # Sanity checks: a fast wrong answer is not a result.
+    bad = sum(s["non_2xx"] + s["socket_errors"] for s in r.get("scrapes", {}).values())
+    bad += sim.get("non_2xx", 0) + sim.get("socket_errors", 0)
+    add("scrapes answered non-2xx or socket errors", bad, "== 0", "count", bad == 0)
+    ups = [s.get("vcsa_up_after") for s in r.get("scrapes", {}).values()]
+    add("vcsa_up after each load", min(ups) if ups and None not in ups else None, "== 1", "",
+        bool(ups) and None not in ups and min(ups) == 1)
+    return t
+
+
+def fmt(v, digits=2):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def print_report(r, t, out=sys.stdout):
+    p = lambda *a: print(*a, file=out)  # noqa: E731
+    m = r.get("meta", {})
+    p(f"\nvcsa_exporter bench  {r['timestamp']}  ({m.get('exporter_version', '?')}, "
+      f"{m.get('cpus', '?')} CPUs, {m.get('duration_s', '?')} s per load, scrape {m.get('scrape_bytes', '?')} B)")
+    if m.get("cpu_busy_percent_start", 0) > 20:
+        p(f"WARNING: the CPUs were {m['cpu_busy_percent_start']}% busy before the bench: numbers are low")
+    p("\nScrapes of the exporter (upstream: nginx over HTTPS)")
+    p(f"  {'conns':>5} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'err':>5} {'upstream/1k':>12} "
+      f"{'RSS MiB':>8} {'threads':>7} {'fds':>5} {'CPU s/1k':>9}")
+    for name, s in r.get("scrapes", {}).items():
+        pr = s.get("process") or {}
+        p(f"  {s['connections']:>5} {fmt(s['rps'], 0):>10} {fmt(s['p50_ms'], 3):>8} {fmt(s['p99_ms'], 3):>8} "
+          f"{s['non_2xx'] + s['socket_errors']:>5} {fmt(s.get('upstream_calls_per_1000_scrapes'), 1):>12} "
+          f"{fmt(pr.get('rss_max_mib'), 1):>8} {fmt(pr.get('threads_max')):>7} {fmt(pr.get('fds_max')):>5} "
+          f"{fmt(pr.get('cpu_seconds_per_1000_scrapes'), 3):>9}")
+    for name, s in r.get("upstream_direct", {}).items():
+        p(f"  direct {name[len('upstream_'):]:<8} 1 conn: {fmt(s['rps'], 0)} req/s, "
+          f"p50 {fmt(s['p50_ms'], 3)} ms, p99 {fmt(s['p99_ms'], 3)} ms")
+    if "added_latency" in r:
+        a = r["added_latency"]
+        p(f"  added latency: p50 {fmt(a['p50_ms'], 3)} ms, p99 {fmt(a['p99_ms'], 3)} ms "
+          f"(p50 over both calls {fmt(a.get('p50_ms_over_both_calls'), 3)} ms)")
+    if "bare_mhd" in r:
+        b = r["bare_mhd"]
+        p(f"  bare libmicrohttpd 64 conns: {fmt(b['rps'], 0)} req/s, p50 {fmt(b['p50_ms'], 3)} ms, "
+          f"p99 {fmt(b['p99_ms'], 3)} ms; exporter/bare = {fmt(r.get('ceiling_ratio'), 3)}")
+    if "process" in r:
+        q = r["process"]
+        p(f"  process: idle RSS {fmt(q['rss_idle_mib'], 1)} MiB (anon {fmt(q['rss_idle_anon_mib'], 1)}, "
+          f"file {fmt(q['rss_idle_file_mib'], 1)}), {q['threads_idle']} threads, {q['fds_idle']} fds; "
+          f"under load max RSS {fmt(q['rss_under_load_max_mib'], 1)} MiB (anon {fmt(q['rss_under_load_anon_max_mib'], 1)}, "
+          f"VmHWM {fmt(q['rss_peak_hwm_mib'], 1)}), {fmt(q['threads_under_load_max'])} threads, "
+          f"{fmt(q['fds_under_load_max'])} fds")
+    if "startup" in r:
+        s = r["startup"]
+        p(f"  start-up to first vcsa_up 1: median {fmt(s['median_ms'], 1)} ms, runs {s['runs_ms']}"
+          + (f", errors {s['errors']}" if s["errors"] else ""))
+    if "session" in r:
+        s = r["session"]
+        p(f"  sessions: {s['logins']} login(s) and {s.get('connections', '?')} TLS connection(s) to nginx "
+          f"by the exporter in the whole nginx pass, {s['deletes_on_shutdown']} DELETE /api/session on shutdown")
+    if "simulator" in r:
+        s = r["simulator"]
+        st = s["stats_during_load"]
+        p(f"\nSimulator pass (plain HTTP, 64 conns, {fmt(s['duration_s'], 1)} s): {fmt(s['rps'], 0)} req/s, "
+          f"p50 {fmt(s['p50_ms'], 3)} ms, p99 {fmt(s['p99_ms'], 3)} ms, "
+          f"{s['requests']} scrapes -> {st['reconciliation_gets']} reconciliation GETs, "
+          f"{st['restore_gets']} restore GETs, {st['logins']} logins "
+          f"({fmt(s['upstream_calls_per_1000_scrapes'], 1)} upstream calls per 1000 scrapes)")
+        end = s.get("stats_after_shutdown") or {}
+        if end:
+            p(f"  after exporter shutdown: logouts {end.get('logouts')}, active_sessions {end.get('active_sessions')}")
+    p("\nTargets")
+    for x in t:
+        p(f"  {x['result']:<5} {x['target']:<48} {fmt(x['value'], 3):>10} {x['unit']:<6} (target {x['limit']})")
+    p("")
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    raw, results_dir = argv[1], argv[2]
+    now = datetime.datetime.now(datetime.timezone.utc)
+    r = collect(raw)
+    r["timestamp"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    t = targets(r)
+    r["targets"] = t
+    print_report(r, t)
+    os.makedirs(results_dir, exist_ok=True)
+    text = json.dumps(r, indent=2, sort_keys=False) + "\n"
+    path = os.path.join(results_dir, f"bench-{now.strftime('%Y%m%dT%H%M%SZ')}.json")
+    for p in (path, os.path.join(results_dir, "latest.json")):
+        with open(p, "w") as f:
+            f.write(text)
+    print(f"bench: wrote {path} and latest.json", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
