@@ -21,21 +21,21 @@ public final class ExporterHandler: Sendable {
 
     /// Routes a request. Cheap answers are given on the spot; the rest answer through `responder` later.
     public func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        let readOnly = request.path == options.telemetryPath || ["/", "/-/healthy", "/-/ready"].contains(request.path)
+        if readOnly && request.method != "GET" && request.method != "HEAD" {
+            return responder.respond(.text(405, "Method Not Allowed", headers: [("Allow", "GET, HEAD")]))
+        }
         switch request.path {
         case options.telemetryPath:
-            guard Self.isRead(request) else { return responder.respond(Self.methodNotAllowed("GET, HEAD")) }
             metrics(request, responder)
         case "/":
-            guard Self.isRead(request) else { return responder.respond(Self.methodNotAllowed("GET, HEAD")) }
             Task { [options, scraper, admin] in
                 responder.respond(LandingPage.response(options: options, restoreUnsupported: await scraper.restoreUnsupported, adminEnabled: admin != nil))
             }
         case "/-/healthy":
-            guard Self.isRead(request) else { return responder.respond(Self.methodNotAllowed("GET, HEAD")) }
             responder.respond(.text(200, "Healthy"))
         case "/-/ready":
             // Ready once the configuration is loaded, which is before the server starts; not tied to vCenter.
-            guard Self.isRead(request) else { return responder.respond(Self.methodNotAllowed("GET, HEAD")) }
             responder.respond(.text(200, "Ready"))
         case AdminAPI.cancelPath:
             guard let admin else { return responder.respond(.text(404, "Not Found (the admin API is off; see --web.enable-admin-api)")) }
@@ -73,13 +73,5 @@ public final class ExporterHandler: Sendable {
             ProcessMetrics.write(to: &writer)
         }
         return writer.bytes
-    }
-
-    static func isRead(_ request: HTTPRequest) -> Bool {
-        request.method == "GET" || request.method == "HEAD"
-    }
-
-    static func methodNotAllowed(_ allow: String) -> HTTPResponse {
-        .text(405, "Method Not Allowed", headers: [("Allow", allow)])
     }
 }
