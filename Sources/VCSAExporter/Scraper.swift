@@ -46,7 +46,11 @@ public actor Scraper {
         if let (outcome, duration) = await restore {
             snapshot.restore = outcome
             snapshot.restoreDuration = duration
-            if case .success = outcome { restoreRecheckAt = nil }
+            if case .success = outcome {
+                // The API is there (again, after an appliance upgrade): stop skipping it.
+                restoreRecheckAt = nil
+                restoreUnsupported = false
+            }
             if case .failure(let error) = outcome {
                 if error.isOperationMissing {
                     snapshot.restore = .unsupported
