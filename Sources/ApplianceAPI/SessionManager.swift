@@ -72,7 +72,4 @@ actor SessionManager {
         defer { sessionID = nil }
         return sessionID
     }
-
-    /// True while a session is held.
-    var hasSession: Bool { sessionID != nil }
 }

@@ -20,8 +20,6 @@ public final class HTTPServer: Sendable {
         /// Bodies above this are cut short and flagged on the request.
         public var maxBodyBytes: Int = 64 * 1024
         public var connectionTimeoutSeconds: Int = 60
-        /// libmicrohttpd polling threads.
-        public var threads: Int = 1
 
         public init(address: ListenAddress, tls: ServerTLS? = nil, maxConcurrentRequests: Int = 40) {
             self.address = address
@@ -90,9 +88,6 @@ public final class HTTPServer: Sendable {
             MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: configuration.connectionTimeoutSeconds, ptr_value: nil),
             MHD_OptionItem(option: .CONNECTION_LIMIT, value: max(configuration.maxConcurrentRequests * 4, 64), ptr_value: nil),
         ]
-        if configuration.threads > 1 {
-            options.append(MHD_OptionItem(option: .THREAD_POOL_SIZE, value: configuration.threads, ptr_value: nil))
-        }
         if let tls = configuration.tls {
             options.append(MHD_OptionItem(option: .HTTPS_MEM_CERT, value: 0, ptr_value: cString(tls.certificatePEM)))
             options.append(MHD_OptionItem(option: .HTTPS_MEM_KEY, value: 0, ptr_value: cString(tls.privateKeyPEM)))

@@ -26,14 +26,6 @@ public final class APICallStats: Sendable {
         }
     }
 
-    public func errors(_ errorType: String) -> Double {
-        counts.withLock { $0.errors[errorType] ?? 0 }
-    }
-
-    public func requests(_ operation: APIOperation) -> Double {
-        counts.withLock { $0.requests[operation.rawValue] ?? 0 }
-    }
-
     func write(to writer: inout ExpositionWriter) {
         let snapshot = counts.withLock { $0 }
         writer.family("vcsa_api_requests_total", .counter, help: "Requests sent to the appliance API, by operation.")

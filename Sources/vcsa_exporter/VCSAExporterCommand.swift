@@ -125,8 +125,7 @@ struct VCSAExporterCommand: AsyncParsableCommand {
 
         var servers: [HTTPServer] = []
         for address in settings.addresses {
-            var configuration = HTTPServer.Configuration(address: address, tls: settings.webConfig.serverTLS, maxConcurrentRequests: maxRequests)
-            configuration.maxBodyBytes = 64 * 1024
+            let configuration = HTTPServer.Configuration(address: address, tls: settings.webConfig.serverTLS, maxConcurrentRequests: maxRequests)
             let server = HTTPServer(configuration: configuration, handler: serve)
             do {
                 try server.start()
