@@ -7,6 +7,10 @@ let package = Package(
     products: [
         .executable(name: "vcsa_exporter", targets: ["vcsa_exporter"]),
         .executable(name: "vcsa_simulator", targets: ["vcsa_simulator"]),
+        // The modules as libraries, for the fuzz targets in Fuzz/ (a package of their own).
+        .library(name: "MicroHTTPD", targets: ["MicroHTTPD"]),
+        .library(name: "ApplianceAPI", targets: ["ApplianceAPI"]),
+        .library(name: "VCSAExporter", targets: ["VCSAExporter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -73,7 +77,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Checks JSON bodies against the vSphere spec extract (../shared/vsphere/recovery-api.json).
+        // Checks JSON bodies against the vSphere spec extract (spec/vsphere/recovery-api.json).
         .target(name: "SpecConformance", dependencies: ["ApplianceAPI"], path: "Tests/SpecConformance"),
         .testTarget(name: "ApplianceAPITests", dependencies: ["ApplianceAPI", "SpecConformance"], exclude: ["Fixtures"]),
         .testTarget(name: "VCSAExporterTests", dependencies: ["VCSAExporter", "ApplianceAPI", "MicroHTTPD"]),

@@ -7,11 +7,11 @@ import Foundation
 /// `items`, `additionalProperties` and `format: date-time`. Unknown properties are reported too, so that
 /// a misspelt field in a fixture cannot pass.
 public struct SpecSchema: Sendable {
-    /// The extract beside the repository: `<repo>/../shared/vsphere/recovery-api.json`.
+    /// The extract vendored in the repository: `<repo>/spec/vsphere/recovery-api.json`.
     public static let defaultPath: String = {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.deletingLastPathComponent().appendingPathComponent("shared/vsphere/recovery-api.json").path
+        return url.appendingPathComponent("spec/vsphere/recovery-api.json").path
     }()
 
     /// Fields whose wire type differs from the swagger on purpose (see the extract's notes).
