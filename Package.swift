@@ -29,6 +29,8 @@ let package = Package(
         ),
         // zlib, for gzip-encoded scrapes.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // libxcrypt's reentrant crypt_r, for the web config's bcrypt hashes.
+        .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
         // A Swift HTTP server on libmicrohttpd; knows nothing of vCenter or Prometheus.
         .target(
             name: "MicroHTTPD",
@@ -51,11 +53,10 @@ let package = Package(
             dependencies: [
                 "ApplianceAPI",
                 "MicroHTTPD",
+                "CCrypt",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
-            ],
-            // libcrypt's crypt() verifies the web config's bcrypt hashes.
-            linkerSettings: [.linkedLibrary("crypt")]
+            ]
         ),
         .executableTarget(
             name: "vcsa_exporter",

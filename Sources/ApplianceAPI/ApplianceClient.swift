@@ -49,10 +49,13 @@ public final class ApplianceClient: Sendable {
         self.transport = transport
         self.configuration = configuration
         self.logger = logger
-        self.sessions = SessionManager(backoff: configuration.loginBackoff, maxBackoff: configuration.maxLoginBackoff) { deadline throws(ApplianceError) in
+        self.sessions = SessionManager(
+            password: credentials.password, loginTimeout: configuration.loginTimeout,
+            backoff: configuration.loginBackoff, maxBackoff: configuration.maxLoginBackoff, logger: logger
+        ) { password, deadline throws(ApplianceError) in
             let (status, body) = try await transport.send(
                 .sessionCreate, method: .POST, path: "/api/session",
-                headers: [("Authorization", credentials.basicAuthorization)], deadline: deadline)
+                headers: [("Authorization", credentials.basicAuthorization(password: password))], deadline: deadline)
             guard status == 200 || status == 201 else { throw ApplianceError.api(httpStatus: status, error: VAPIError(httpStatus: status, body: body)) }
             // `/api` answers a bare JSON string; accept the legacy `{"value": "..."}` too.
             let decoder = ApplianceJSON.decoder()
@@ -75,15 +78,15 @@ public final class ApplianceClient: Sendable {
         return try transport.decode(RestoreJob.self, from: body, operation: .restoreJobGet)
     }
 
-    /// Cancels the restore job; the appliance answers a `ReturnResult`.
-    public func cancelRestore(deadline: ContinuousClock.Instant) async throws(ApplianceError) -> CancelResult {
+    /// Cancels the restore job; the appliance answers a `ReturnResult`, returned decoded and as sent.
+    public func cancelRestore(deadline: ContinuousClock.Instant) async throws(ApplianceError) -> (result: CancelResult, body: [UInt8]) {
         let (_, body) = try await authenticated(.restoreJobCancel, method: .POST, path: "/api/appliance/recovery/restore/job?action=cancel", deadline: deadline)
-        return try transport.decode(CancelResult.self, from: body, operation: .restoreJobCancel)
+        return (try transport.decode(CancelResult.self, from: body, operation: .restoreJobCancel), body)
     }
 
-    /// Deletes the session, if one is held, so that it does not linger on the appliance.
+    /// Stops new logins and deletes the session, if one is held (or a login in flight brings one), so that it does not linger on the appliance.
     public func logout(deadline: ContinuousClock.Instant) async {
-        guard let id = await sessions.take() else { return }
+        guard let id = await sessions.close(deadline: deadline) else { return }
         do {
             _ = try await transport.send(.sessionDelete, method: .DELETE, path: "/api/session", headers: [(Self.sessionHeader, id)], deadline: deadline)
             logger.info("Logged out of the appliance session")
@@ -132,27 +135,33 @@ struct Transport: Sendable {
     let maxBodyBytes: Int
     let observer: ApplianceClient.Observer
 
-    /// Sends a request; an answer `accept` refuses is thrown as the vAPI error it carries.
+    /// Sends a request and reads its answer by `deadline`, whatever the appliance does (stalls after
+    /// the headers included); an answer `accept` refuses is thrown as the vAPI error it carries.
     func send(
         _ operation: APIOperation, method: HTTPMethod, path: String, headers: [(String, String)],
         deadline: ContinuousClock.Instant, accept: Accept = Transport.success
     ) async throws(ApplianceError) -> (Int, [UInt8]) {
-        let remaining = deadline - ContinuousClock.now
-        guard remaining > .zero else { throw report(operation, .deadlineExceeded) }
+        guard deadline > .now else { throw report(operation, .deadlineExceeded) }
         observer(.request(operation))
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let nanoseconds = remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000
         let status: Int
         let body: [UInt8]
-        do {
-            let response = try await http.execute(request, deadline: .now() + .nanoseconds(nanoseconds))
-            status = Int(response.status.code)
-            body = Array(try await response.body.collect(upTo: maxBodyBytes).readableBytesView)
+        do throws(ApplianceError) {
+            (status, body) = try await Deadline.race(until: deadline) { [http, maxBodyBytes, request] () async throws(ApplianceError) in
+                do {
+                    // AsyncHTTPClient's deadline covers connect, TLS and headers; the race covers the body.
+                    let response = try await http.execute(request, deadline: .now() + .nanoseconds((deadline - .now).clampedNanoseconds))
+                    let collected = try await response.body.collect(upTo: maxBodyBytes)
+                    return (Int(response.status.code), Array(collected.readableBytesView))
+                } catch {
+                    throw ApplianceClient.classify(error, maxBody: maxBodyBytes)
+                }
+            }
         } catch {
-            throw report(operation, ApplianceClient.classify(error, maxBody: maxBodyBytes))
+            throw report(operation, error)
         }
         guard accept(status, body) else {
             throw report(operation, .api(httpStatus: status, error: VAPIError(httpStatus: status, body: body)))
@@ -206,6 +215,16 @@ extension ApplianceClient {
         case .dataCorrupted(let context): return "\(path(context)): \(context.debugDescription)"
         @unknown default: return String(describing: error)
         }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, saturating instead of trapping on durations beyond Int64's 292 years.
+    var clampedNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        guard seconds < Int64.max / 1_000_000_000 else { return .max }
+        guard seconds > Int64.min / 1_000_000_000 else { return .min }
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
 

@@ -10,8 +10,8 @@ public enum ApplianceError: Error, Sendable, CustomStringConvertible {
     case deadlineExceeded
     /// An answer that does not match the spec (bad JSON, too large, wrong shape).
     case invalidResponse(String)
-    /// Login was refused recently; no new attempt until the back-off ends.
-    case loginBackoff(secondsLeft: Int, lastError: VAPIError)
+    /// Login was refused or timed out recently; no new attempt until the back-off ends.
+    indirect case loginBackoff(secondsLeft: Int, lastError: ApplianceError)
 
     /// A single word for counting: the vAPI `error_type`, or one of the client-side classes.
     public var errorType: String {
@@ -21,7 +21,7 @@ public enum ApplianceError: Error, Sendable, CustomStringConvertible {
         case .tls: return "TLS_ERROR"
         case .deadlineExceeded: return "DEADLINE_EXCEEDED"
         case .invalidResponse: return "INVALID_RESPONSE"
-        case .loginBackoff(_, let error): return error.errorType.rawValue
+        case .loginBackoff(_, let error): return error.errorType
         }
     }
 
@@ -42,7 +42,7 @@ public enum ApplianceError: Error, Sendable, CustomStringConvertible {
         case .deadlineExceeded: return "deadline exceeded"
         case .invalidResponse(let reason): return "invalid response: \(reason)"
         case .loginBackoff(let seconds, let error):
-            return "login refused (\(error.errorType.rawValue)); next attempt in \(seconds)s"
+            return "login failed (\(error.errorType)); next attempt in \(seconds)s"
         }
     }
 }

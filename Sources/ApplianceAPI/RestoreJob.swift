@@ -23,10 +23,13 @@ public struct RestoreJob: Codable, Sendable, Equatable {
 
 /// `ReturnResult`: what the appliance answers to a restore cancel.
 public struct CancelResult: Codable, Sendable, Equatable {
-    public enum Status: String, Codable, Sendable, CaseIterable {
+    /// `ReturnStatus`; a value this client does not know decodes as `.unknown`: the appliance has
+    /// already acted, so its answer must not be reported as a failure an operator might retry.
+    public enum Status: String, Codable, Sendable, OpenEnum {
         case ok = "OK"
         case warning = "WARNING"
         case fail = "FAIL"
+        case unknown = "UNKNOWN"
     }
 
     public var status: Status

@@ -1,64 +1,102 @@
+import Logging
+
 /// Holds the one vCenter session this process uses.
 ///
-/// vCenter allows few concurrent sessions, so the id is reused across scrapes; concurrent
-/// callers share one login; a refused login backs off instead of retrying on every scrape.
+/// vCenter allows few concurrent sessions, so the id is reused across scrapes and concurrent
+/// callers share one login. A login runs on its own time (`loginTimeout`), not the budget of the
+/// scrape that started it: cut short, it would still create a session on the appliance. Callers
+/// wait for it only until their own deadline. A refused or timed-out login backs off instead of
+/// being retried on every scrape (SSO locks accounts after a few failures), unless the password changed.
 actor SessionManager {
-    typealias Login = @Sendable (ContinuousClock.Instant) async throws(ApplianceError) -> String
+    typealias Login = @Sendable (_ password: String, _ deadline: ContinuousClock.Instant) async throws(ApplianceError) -> String
 
     private let login: Login
+    private let password: PasswordSource
+    private let loginTimeout: Duration
     private let backoff: Duration
     private let maxBackoff: Duration
+    private let logger: Logger
+
     private var sessionID: String?
     private var pendingLogin: Task<Result<String, ApplianceError>, Never>?
-    private var refusals = 0
+    private var failures = 0
     private var retryAt: ContinuousClock.Instant?
-    private var lastRefusal: VAPIError?
+    private var lastFailure: ApplianceError?
+    /// The password of the last failed login: a different one ends the back-off at once.
+    private var failedPassword: String?
+    /// Set by `close()`: no new logins once the process is logging out.
+    private var closed = false
 
-    init(backoff: Duration, maxBackoff: Duration, login: @escaping Login) {
+    init(password: PasswordSource, loginTimeout: Duration, backoff: Duration, maxBackoff: Duration, logger: Logger, login: @escaping Login) {
+        self.password = password
+        self.loginTimeout = loginTimeout
         self.backoff = backoff
         self.maxBackoff = maxBackoff
+        self.logger = logger
         self.login = login
     }
 
-    /// The current session id, logging in first when there is none.
+    /// The current session id, logging in first when there is none; waits no later than `deadline`.
     func session(deadline: ContinuousClock.Instant) async throws(ApplianceError) -> String {
         if let sessionID { return sessionID }
-        if let retryAt, let lastRefusal, ContinuousClock.now < retryAt {
-            let seconds = Int((retryAt - ContinuousClock.now).components.seconds) + 1
-            throw .loginBackoff(secondsLeft: seconds, lastError: lastRefusal)
-        }
+        if closed { throw .transport("the exporter is shutting down") }
         let task: Task<Result<String, ApplianceError>, Never>
-        if let pendingLogin {
-            task = pendingLogin
-        } else {
-            let login = self.login
-            task = Task { () -> Result<String, ApplianceError> in
-                do throws(ApplianceError) { return .success(try await login(deadline)) } catch { return .failure(error) }
-            }
-            pendingLogin = task
-        }
-        let result = await task.value
-        if pendingLogin == task {
-            pendingLogin = nil
-            record(result)
-        }
+        if let pendingLogin { task = pendingLogin } else { task = try startLogin() }
+        let result = try await Deadline.race(until: deadline) { await task.value }
         return try result.get()
     }
 
-    private func record(_ result: Result<String, ApplianceError>) {
+    private func startLogin() throws(ApplianceError) -> Task<Result<String, ApplianceError>, Never> {
+        let (password, problem) = self.password.current()
+        if let problem {
+            logger.error("Cannot read the password file; using the password read last", metadata: ["error": "\(problem)"])
+        }
+        if let retryAt, let lastFailure, ContinuousClock.now < retryAt {
+            guard password != failedPassword else {
+                let seconds = Int((retryAt - ContinuousClock.now).components.seconds) + 1
+                throw .loginBackoff(secondsLeft: seconds, lastError: lastFailure)
+            }
+            logger.info("The password changed; logging in again without waiting for the back-off")
+        }
+        let login = self.login
+        let deadline = ContinuousClock.now + loginTimeout
+        let task = Task { () -> Result<String, ApplianceError> in
+            let result: Result<String, ApplianceError>
+            do throws(ApplianceError) { result = .success(try await login(password, deadline)) } catch { result = .failure(error) }
+            self.record(result, password: password)
+            return result
+        }
+        pendingLogin = task
+        return task
+    }
+
+    /// Called by the login itself, so that its outcome counts even when every caller stopped waiting.
+    private func record(_ result: Result<String, ApplianceError>, password: String) {
+        pendingLogin = nil
         switch result {
         case .success(let id):
             sessionID = id
-            refusals = 0
+            failures = 0
             retryAt = nil
-            lastRefusal = nil
-        case .failure(.api(let status, let error)) where status == 401 || status == 403:
-            refusals += 1
-            let delay = min(backoff * (1 << min(refusals - 1, 16)), maxBackoff)
+            lastFailure = nil
+            failedPassword = nil
+        case .failure(let error):
+            guard Self.backsOff(error) else { return }
+            failures += 1
+            let delay = min(backoff * (1 << min(failures - 1, 16)), maxBackoff)
             retryAt = ContinuousClock.now + delay
-            lastRefusal = error
-        case .failure:
-            break
+            lastFailure = error
+            failedPassword = password
+            logger.warning("Login failed; backing off", metadata: ["error": "\(error)", "retry_in_seconds": "\(delay.components.seconds)"])
+        }
+    }
+
+    /// Refused credentials and logins that ran out of time (they may have created a session anyway).
+    private static func backsOff(_ error: ApplianceError) -> Bool {
+        switch error {
+        case .api(let status, _): return status == 401 || status == 403
+        case .deadlineExceeded: return true
+        default: return false
         }
     }
 
@@ -67,8 +105,12 @@ actor SessionManager {
         if sessionID == id { sessionID = nil }
     }
 
-    /// Hands over the session for logout and forgets it.
-    func take() -> String? {
+    /// Stops new logins and hands over the session for logout, after a login in flight (bounded by `deadline`).
+    func close(deadline: ContinuousClock.Instant) async -> String? {
+        closed = true
+        if let pendingLogin {
+            _ = try? await Deadline.race(until: deadline) { await pendingLogin.value }
+        }
         defer { sessionID = nil }
         return sessionID
     }

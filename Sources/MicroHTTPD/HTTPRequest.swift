@@ -9,20 +9,18 @@ public struct HTTPRequest: Sendable {
     public var query: String
     /// Header names lower-cased; repeated headers keep their first value.
     public var headers: [String: String]
+    /// At most the server's `maxBodyBytes`: a longer body is answered 413 before any handler runs.
     public var body: [UInt8]
-    /// True when the body was longer than the server accepts (it is truncated).
-    public var bodyTooLarge: Bool
     /// The peer address as "ip:port", for audit logs.
     public var clientAddress: String
 
     public init(method: String, path: String, query: String = "", headers: [String: String] = [:],
-                body: [UInt8] = [], bodyTooLarge: Bool = false, clientAddress: String = "") {
+                body: [UInt8] = [], clientAddress: String = "") {
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
         self.body = body
-        self.bodyTooLarge = bodyTooLarge
         self.clientAddress = clientAddress
     }
 

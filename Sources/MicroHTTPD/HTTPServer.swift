@@ -10,21 +10,27 @@ import Darwin
 ///
 /// libmicrohttpd's threads never wait for a handler: an answer given at once is sent at once;
 /// otherwise the connection is suspended until the handler's responder is called, from any thread.
+/// What a client can take is bounded: connections in all and per address, idle time, header and body size.
 /// The daemon's callbacks refer to the server, so keep it alive until `shutdown()` returns.
 public final class HTTPServer: Sendable {
     public struct Configuration: Sendable {
         public var address: ListenAddress
         public var tls: ServerTLS?
-        /// Requests handled at once; more get 503 straight away.
-        public var maxConcurrentRequests: Int
-        /// Bodies above this are cut short and flagged on the request.
+        /// Open connections from one client address; more are closed on accept.
+        public var maxConnectionsPerIP: Int
+        /// Open connections in all.
+        public var maxConnections: Int = 1024
+        /// A body above this is answered 413 as soon as it passes the limit.
         public var maxBodyBytes: Int = 64 * 1024
-        public var connectionTimeoutSeconds: Int = 60
+        /// Seconds a connection may sit idle (or trickle a request slower than this between bytes).
+        public var connectionTimeoutSeconds: Int = 10
+        /// The request line and headers must fit in this (libmicrohttpd answers 431 otherwise).
+        public var headerMemoryBytes: Int = 32 * 1024
 
-        public init(address: ListenAddress, tls: ServerTLS? = nil, maxConcurrentRequests: Int = 40) {
+        public init(address: ListenAddress, tls: ServerTLS? = nil, maxConnectionsPerIP: Int = 64) {
             self.address = address
             self.tls = tls
-            self.maxConcurrentRequests = maxConcurrentRequests
+            self.maxConnectionsPerIP = maxConnectionsPerIP
         }
     }
 
@@ -34,9 +40,14 @@ public final class HTTPServer: Sendable {
 
     private struct State {
         var daemon: DaemonHandle?
-        var inFlight = 0
         var quiescedSocket: Int32 = -1
         var boundPort: UInt16 = 0
+        /// Set by `shutdown()`: new requests get 503 and a closed connection.
+        var draining = false
+        /// Requests handed to the handler and not yet answered: a suspended one must be resumed before the daemon stops.
+        var unanswered: [ObjectIdentifier: RequestContext] = [:]
+        /// Set by `abandonDrain()`.
+        var abandoned = false
     }
 
     public init(configuration: Configuration, handler: @escaping HTTPHandler) {
@@ -86,14 +97,16 @@ public final class HTTPServer: Sendable {
 
         var options: [MHD_OptionItem] = [
             MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: configuration.connectionTimeoutSeconds, ptr_value: nil),
-            MHD_OptionItem(option: .CONNECTION_LIMIT, value: max(configuration.maxConcurrentRequests * 4, 64), ptr_value: nil),
+            MHD_OptionItem(option: .CONNECTION_LIMIT, value: configuration.maxConnections, ptr_value: nil),
+            MHD_OptionItem(option: .PER_IP_CONNECTION_LIMIT, value: configuration.maxConnectionsPerIP, ptr_value: nil),
+            MHD_OptionItem(option: .CONNECTION_MEMORY_LIMIT, value: configuration.headerMemoryBytes, ptr_value: nil),
+            // Refuse malformed requests instead of guessing what they meant.
+            MHD_OptionItem(option: .STRICT_FOR_CLIENT, value: 1, ptr_value: nil),
         ]
         if let tls = configuration.tls {
             options.append(MHD_OptionItem(option: .HTTPS_MEM_CERT, value: 0, ptr_value: cString(tls.certificatePEM)))
             options.append(MHD_OptionItem(option: .HTTPS_MEM_KEY, value: 0, ptr_value: cString(tls.privateKeyPEM)))
-            if let priorities = tls.priorities {
-                options.append(MHD_OptionItem(option: .HTTPS_PRIORITIES, value: 0, ptr_value: cString(priorities)))
-            }
+            options.append(MHD_OptionItem(option: .HTTPS_PRIORITIES, value: 0, ptr_value: cString(tls.priorities)))
         }
         let port = configuration.address.port
         return withExtendedLifetime(socketAddress) {
@@ -108,20 +121,35 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    /// Stops accepting, lets suspended requests finish (libmicrohttpd aborts if stopped with one suspended), then stops.
-    public func shutdown(drainTimeout: Duration = .seconds(10)) async {
+    /// Stops accepting and answers every request it holds, then stops the daemon.
+    ///
+    /// Requests in flight get until `drainTimeout` (or until `abandonDrain()`) to be answered by
+    /// their handlers; whatever is left is answered 503. New requests on open connections get 503
+    /// and a closed connection. libmicrohttpd aborts the process if stopped with a connection
+    /// suspended, so the daemon stops only once none is.
+    public func shutdown(drainTimeout: Duration) async {
         let daemon: DaemonHandle? = state.withLock { state in
-            guard let daemon = state.daemon else { return nil }
+            guard let daemon = state.daemon, !state.draining else { return nil }
+            state.draining = true
             state.quiescedSocket = MHD_quiesce_daemon(daemon.pointer)
             return daemon
         }
         guard let daemon else { return }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: drainTimeout)
-        while state.withLock({ $0.inFlight }) > 0 && clock.now < deadline {
+        while state.withLock({ !$0.unanswered.isEmpty && !$0.abandoned }) && clock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
-        // Slots are released when an answer is queued; let the last answers reach their clients.
+        let left = state.withLock { Array($0.unanswered.values) }
+        for context in left {
+            context.respond(.text(503, "Service Unavailable: the server is shutting down", headers: [("Connection", "close")]))
+        }
+        // libmicrohttpd's thread queues those answers (and frees the entries) on its next turn.
+        let settled = clock.now.advanced(by: .seconds(2))
+        while state.withLock({ !$0.unanswered.isEmpty }) && clock.now < settled {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        // Let the last answers reach their clients.
         try? await Task.sleep(for: .milliseconds(20))
         MHD_stop_daemon(daemon.pointer)
         state.withLock { state in
@@ -131,17 +159,22 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    /// Takes a slot for a handler, or returns false when `maxConcurrentRequests` are running.
-    fileprivate func acquireSlot() -> Bool {
+    /// Ends a drain in progress at once: what is still unanswered gets 503 (a second signal asks for this).
+    public func abandonDrain() {
+        state.withLock { $0.abandoned = true }
+    }
+
+    /// Registers a request for its handler, or returns false when the server is draining.
+    fileprivate func admit(_ context: RequestContext) -> Bool {
         state.withLock { state in
-            guard state.inFlight < configuration.maxConcurrentRequests else { return false }
-            state.inFlight += 1
+            guard !state.draining else { return false }
+            state.unanswered[ObjectIdentifier(context)] = context
             return true
         }
     }
 
-    fileprivate func releaseSlot() {
-        state.withLock { $0.inFlight -= 1 }
+    fileprivate func answered(_ context: RequestContext) {
+        _ = state.withLock { $0.unanswered.removeValue(forKey: ObjectIdentifier(context)) }
     }
 }
 
@@ -171,7 +204,8 @@ private final class RequestContext: @unchecked Sendable {
     // Touched on libmicrohttpd's thread only.
     var request: HTTPRequest
     var dispatched = false
-    var holdsSlot = false
+    /// Answered before the handler ran (e.g. 413); later calls only discard.
+    var refused = false
 
     init(request: HTTPRequest, connection: OpaquePointer) {
         self.request = request
@@ -231,8 +265,9 @@ private func accessHandler(
 ) -> MHD_Result {
     guard let cls, let connection, let requestContext, let uploadDataSize else { return .NO }
     let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
+    let maxBody = server.configuration.maxBodyBytes
 
-    // First call: headers only. Answering now would force "Connection: close".
+    // First call: headers only. Answering now would force "Connection: close", so only refusals answer here.
     guard let existing = requestContext.pointee else {
         let request = HTTPRequest(
             method: method.map { String(cString: $0) } ?? "GET",
@@ -242,45 +277,50 @@ private func accessHandler(
             clientAddress: clientAddress(connection)
         )
         requestContext.pointee = Unmanaged.passRetained(RequestContext(request: request, connection: connection)).toOpaque()
+        if let length = request.header("content-length"), (Int(length) ?? .max) > maxBody {
+            return refuse(Unmanaged<RequestContext>.fromOpaque(requestContext.pointee!).takeUnretainedValue(), .tooLarge(maxBody), on: connection)
+        }
         return .YES
     }
     let context = Unmanaged<RequestContext>.fromOpaque(existing).takeUnretainedValue()
-
-    if uploadDataSize.pointee > 0 {
-        let room = server.configuration.maxBodyBytes - context.request.body.count
-        let count = uploadDataSize.pointee
-        if let uploadData, room > 0 {
-            uploadData.withMemoryRebound(to: UInt8.self, capacity: count) { bytes in
-                context.request.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: min(count, room)))
-            }
-        }
-        if count > room { context.request.bodyTooLarge = true }
+    if context.refused {
         uploadDataSize.pointee = 0
         return .YES
     }
 
+    if uploadDataSize.pointee > 0 {
+        let count = uploadDataSize.pointee
+        uploadDataSize.pointee = 0
+        // A chunked body gives no length up front: refuse it as soon as it passes the limit, without reading the rest.
+        guard count <= maxBody - context.request.body.count, let uploadData else {
+            return refuse(context, .tooLarge(maxBody), on: connection)
+        }
+        uploadData.withMemoryRebound(to: UInt8.self, capacity: count) { bytes in
+            context.request.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count))
+        }
+        return .YES
+    }
+
     if let response = context.takeAnswer() {
-        return finish(context, with: response, server: server, on: connection)
+        server.answered(context)
+        return queue(response, on: connection)
     }
     guard !context.dispatched else { return .YES }
     context.dispatched = true
-    guard server.acquireSlot() else {
-        return queue(.text(503, "Too many concurrent requests (--web.max-requests)"), on: connection)
+    guard server.admit(context) else {
+        return queue(.text(503, "Service Unavailable: the server is shutting down", headers: [("Connection", "close")]), on: connection)
     }
-    context.holdsSlot = true
     server.handler(context.request, HTTPResponder { [context] response in context.respond(response) })
     if let response = context.suspendUnlessAnswered() {
-        return finish(context, with: response, server: server, on: connection)
+        server.answered(context)
+        return queue(response, on: connection)
     }
     return .YES
 }
 
-/// Queues the answer and frees the request's slot.
-private func finish(_ context: RequestContext, with response: HTTPResponse, server: HTTPServer, on connection: OpaquePointer) -> MHD_Result {
-    if context.holdsSlot {
-        context.holdsSlot = false
-        server.releaseSlot()
-    }
+/// Answers before the handler ran; the rest of the request is discarded.
+private func refuse(_ context: RequestContext, _ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
+    context.refused = true
     return queue(response, on: connection)
 }
 
@@ -290,11 +330,17 @@ private func requestCompleted(
 ) {
     guard let requestContext, let pointer = requestContext.pointee else { return }
     let context = Unmanaged<RequestContext>.fromOpaque(pointer)
-    if context.takeUnretainedValue().holdsSlot, let cls {
-        Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue().releaseSlot()
+    if let cls {
+        Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue().answered(context.takeUnretainedValue())
     }
     context.release()
     requestContext.pointee = nil
+}
+
+extension HTTPResponse {
+    static func tooLarge(_ limit: Int) -> HTTPResponse {
+        .text(413, "Content Too Large: request bodies are limited to \(limit) bytes", headers: [("Connection", "close")])
+    }
 }
 
 private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {

@@ -2,10 +2,11 @@
 public struct ServerTLS: Sendable {
     public var certificatePEM: String
     public var privateKeyPEM: String
-    /// A GnuTLS priority string; nil keeps libmicrohttpd's default.
-    public var priorities: String?
+    /// A GnuTLS priority string. GnuTLS's own default (`NORMAL`) still offers TLS 1.0 and 1.1;
+    /// the default here starts at TLS 1.2, as exporter-toolkit's does.
+    public var priorities: String
 
-    public init(certificatePEM: String, privateKeyPEM: String, priorities: String? = nil) {
+    public init(certificatePEM: String, privateKeyPEM: String, priorities: String = ServerTLS.priorities(minimumVersion: "TLS12")!) {
         self.certificatePEM = certificatePEM
         self.privateKeyPEM = privateKeyPEM
         self.priorities = priorities

@@ -1,40 +1,46 @@
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Waits for SIGTERM or SIGINT, so that a server can drain and clean up before it exits.
 public enum ShutdownSignal {
-    /// Returns the name of the first signal received.
-    public static func wait() async -> String {
+    /// Returns the name of the first signal received; each later one calls `onRepeat`, so that an
+    /// operator who signals again can cut a drain short (it is never ignored).
+    public static func wait(onRepeat: @escaping @Sendable (String) -> Void = { _ in }) async -> String {
         await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
             let queue = DispatchQueue(label: "MicroHTTPD.ShutdownSignal")
-            let resumed = SignalOnce(continuation: continuation)
+            let receiver = SignalReceiver(continuation: continuation, onRepeat: onRepeat)
             for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
                 signal(number, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-                source.setEventHandler { resumed.resume(name) }
+                source.setEventHandler { receiver.receive(name) }
                 source.resume()
-                SignalOnce.keep(source)
+                SignalReceiver.keep(source)
             }
         }
     }
 }
 
-/// Resumes the continuation for the first signal only; later signals are ignored.
-private final class SignalOnce: @unchecked Sendable {
-    private var continuation: CheckedContinuation<String, Never>?
-    /// Signal sources must stay alive for the process' lifetime.
+/// Resumes the continuation for the first signal; hands later ones to `onRepeat`.
+private final class SignalReceiver: Sendable {
+    private let continuation: Mutex<CheckedContinuation<String, Never>?>
+    private let onRepeat: @Sendable (String) -> Void
+    /// Signal sources must stay alive for the process' lifetime; `wait` is called once, at start-up.
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
-    init(continuation: CheckedContinuation<String, Never>) {
-        self.continuation = continuation
+    init(continuation: CheckedContinuation<String, Never>, onRepeat: @escaping @Sendable (String) -> Void) {
+        self.continuation = Mutex(continuation)
+        self.onRepeat = onRepeat
     }
 
-    /// Called on the one serial signal queue only.
-    func resume(_ name: String) {
-        continuation?.resume(returning: name)
-        continuation = nil
+    func receive(_ name: String) {
+        if let first = continuation.withLock({ $0.take() }) {
+            first.resume(returning: name)
+        } else {
+            onRepeat(name)
+        }
     }
 
     static func keep(_ source: DispatchSourceSignal) {

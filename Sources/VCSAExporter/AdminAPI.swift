@@ -10,7 +10,7 @@ import Synchronization
 /// content type: no cross-site form can send it) carrying the bearer token. Every call is audited and counted.
 public final class AdminAPI: Sendable {
     public static let cancelPath = "/api/v1/admin/restore-job/cancel"
-    static let results = ["OK", "WARNING", "FAIL", "ERROR", "REJECTED"]
+    static let results = CancelResult.Status.allCases.map(\.rawValue) + ["ERROR", "REJECTED"]
 
     private let token: [UInt8]
     private let client: ApplianceClient
@@ -51,10 +51,10 @@ public final class AdminAPI: Sendable {
         defer { state.withLock { $0.cancelInFlight = false } }
 
         do throws(ApplianceError) {
-            let result = try await client.cancelRestore(deadline: .now + timeout)
-            let body = (try? ApplianceJSON.encoder().encode(result)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            // The appliance's own answer goes back as it was sent: a status this exporter does not know is passed on, not lost.
+            let (result, body) = try await client.cancelRestore(deadline: .now + timeout)
             audit(request, result: result.status.rawValue, status: 200, upstream: "200 \(result.status.rawValue)")
-            return HTTPResponse(status: 200, contentType: "application/json", body: body)
+            return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: body)
         } catch {
             let status = error.errorType == "DEADLINE_EXCEEDED" ? 504 : 502
             audit(request, result: "ERROR", status: status, upstream: "\(error)")
@@ -93,7 +93,7 @@ public final class AdminAPI: Sendable {
            ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"].contains(where: { type.hasPrefix($0) }) {
             return (.text(415, "Unsupported Media Type: form content types are refused"), "form content type \(type)")
         }
-        if !request.body.isEmpty || request.bodyTooLarge {
+        if !request.body.isEmpty {
             return (.text(400, "Bad Request: this endpoint takes no body"), "request body")
         }
         return nil

@@ -1,43 +1,64 @@
+import CCrypt
+import Dispatch
 import Foundation
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// Checks HTTP Basic credentials against bcrypt hashes with libcrypt's `crypt()`.
-/// bcrypt is slow on purpose, so verified pairs are remembered (as exporter-toolkit does).
+/// Checks HTTP Basic credentials against bcrypt hashes with libxcrypt's `crypt_r()`.
+///
+/// bcrypt is slow on purpose, so verified pairs are remembered (as exporter-toolkit does) and a
+/// cached pair is answered on the spot. Anything else is hashed on a worker thread, never on the
+/// server's, and at most `maxConcurrentHashes` at once: a burst of wrong passwords gets 503s
+/// instead of a queue that grows without bound, and Prometheus with cached credentials is never held up.
 final class BasicAuthenticator: Sendable {
+    enum Verdict: Sendable {
+        case allowed, denied, busy
+    }
+
+    static let maxConcurrentHashes = 4
+    /// An unknown user still costs a hash, so that timing does not reveal which users exist.
+    private static let decoyHash = "$2y$10$abcdefghijklmnopqrstuuT4Pbo4.WHFKMDyQOyknJR5DqOrThfPa"
+
     private let users: [String: String]
-    /// `crypt()` is not reentrant; the lock also guards the cache.
     private let verified = Mutex<Set<String>>([])
+    private let hashing = Mutex(0)
+    private let workers = DispatchQueue(label: "BasicAuthenticator", attributes: .concurrent)
 
     init(users: [String: String]) {
         self.users = users
     }
 
-    /// True when these credentials were verified before: no hashing needed.
-    func verifiedBefore(_ authorization: String?) -> Bool {
-        guard let (user, password) = Self.credentials(authorization) else { return false }
-        return verified.withLock { $0.contains(user + "\u{0}" + password) }
+    /// Calls `completion` with the verdict: at once for a cached pair or a malformed header, later otherwise.
+    func check(_ authorization: String?, completion: @escaping @Sendable (Verdict) -> Void) {
+        guard let (user, password) = Self.credentials(authorization) else { return completion(.denied) }
+        let key = user + "\u{0}" + password
+        if verified.withLock({ $0.contains(key) }) { return completion(.allowed) }
+        let admitted = hashing.withLock { count in
+            guard count < Self.maxConcurrentHashes else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { return completion(.busy) }
+        workers.async { [self] in
+            let matches = verify(user: user, password: password)
+            hashing.withLock { $0 -= 1 }
+            if matches { verified.withLock { _ = $0.insert(key) } }
+            completion(matches ? .allowed : .denied)
+        }
     }
 
-    func authenticate(_ authorization: String?) -> Bool {
-        guard let (user, password) = Self.credentials(authorization) else { return false }
-        // An unknown user still costs a hash, so that timing does not reveal which users exist.
-        let hash = users[user] ?? "$2y$10$abcdefghijklmnopqrstuuT4Pbo4.WHFKMDyQOyknJR5DqOrThfPa"
-        let key = user + "\u{0}" + password
-        return verified.withLock { cache in
-            if cache.contains(key) { return true }
-            guard let result = crypt(password, hash) else { return false }
-            let matches = users[user] != nil && String(cString: result) == hash
-            if matches { cache.insert(key) }
-            return matches
-        }
+    private func verify(user: String, password: String) -> Bool {
+        let hash = users[user] ?? Self.decoyHash
+        let data = UnsafeMutablePointer<crypt_data>.allocate(capacity: 1)
+        defer { data.deallocate() }
+        // crypt_r wants its work area zeroed before the first call.
+        memset(data, 0, MemoryLayout<crypt_data>.size)
+        guard let result = crypt_r(password, hash, data) else { return false }
+        return users[user] != nil && String(cString: result) == hash
     }
 
     /// User and password from an `Authorization: Basic` value.
     private static func credentials(_ authorization: String?) -> (String, String)? {
-        guard let authorization, authorization.lowercased().hasPrefix("basic "),
+        guard let authorization, authorization.utf8.count <= 4096, authorization.lowercased().hasPrefix("basic "),
               let decoded = Data(base64Encoded: String(authorization.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
               let pair = String(data: decoded, encoding: .utf8), let colon = pair.firstIndex(of: ":") else { return nil }
         return (String(pair[..<colon]), String(pair[pair.index(after: colon)...]))

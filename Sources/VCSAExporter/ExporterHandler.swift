@@ -10,9 +10,11 @@ public final class ExporterHandler: Sendable {
     let admin: AdminAPI?
     let logger: Logger
     private let rounds = SingleFlight<ScrapeRound>()
+    private let limit: InFlightLimit
 
     public init(options: ExporterOptions, scraper: Scraper, stats: APICallStats, admin: AdminAPI?, logger: Logger) {
         self.options = options
+        self.limit = InFlightLimit(limit: options.maxRequests)
         self.scraper = scraper
         self.stats = stats
         self.admin = admin
@@ -27,7 +29,8 @@ public final class ExporterHandler: Sendable {
         }
         switch request.path {
         case options.telemetryPath:
-            metrics(request, responder)
+            guard let admitted = limit.admit(responder) else { return responder.respond(InFlightLimit.refusal) }
+            metrics(request, admitted)
         case "/":
             Task { [options, scraper, admin] in
                 responder.respond(LandingPage.response(options: options, restoreUnsupported: await scraper.restoreUnsupported, adminEnabled: admin != nil))
@@ -39,25 +42,46 @@ public final class ExporterHandler: Sendable {
             responder.respond(.text(200, "Ready"))
         case AdminAPI.cancelPath:
             guard let admin else { return responder.respond(.text(404, "Not Found (the admin API is off; see --web.enable-admin-api)")) }
-            Task { responder.respond(await admin.handle(request)) }
+            guard let admitted = limit.admit(responder) else { return responder.respond(InFlightLimit.refusal) }
+            Task { admitted.respond(await admin.handle(request)) }
         default:
             responder.respond(.text(404, "Not Found"))
         }
     }
 
     /// Joins the round in flight, or starts one: the appliance calls, then every family rendered once.
+    /// A round may take the configured timeout; each scrape is answered by its own deadline, which
+    /// Prometheus' scrape timeout header can make shorter.
     func metrics(_ request: HTTPRequest, _ responder: HTTPResponder) {
         let budget = options.deadline.budget(scrapeTimeoutHeader: request.header("X-Prometheus-Scrape-Timeout-Seconds"))
-        let logger = self.logger
-        rounds.join({ round in
+        rounds.join(until: .now + budget, roundDuration: options.deadline.timeout, { [self] round in
+            guard let round else {
+                logger.warning("Scrape deadline passed before the appliance answered", metadata: ["budget_seconds": "\(budget.seconds)"])
+                return responder.respond(timedOut(after: budget).response(for: request))
+            }
             logger.debug("Scrape answered", metadata: [
                 "up": "\(round.snapshot.up)", "upstream_seconds": "\(round.snapshot.duration.seconds)", "budget_seconds": "\(budget.seconds)",
             ])
             responder.respond(round.response(for: request))
-        }, startingWith: { [self] in
-            let snapshot = await scraper.collect(deadline: .now + budget)
+        }, startingWith: { [self] deadline in
+            let snapshot = await scraper.collect(deadline: deadline)
             return ScrapeRound(snapshot: snapshot, body: render(snapshot))
         })
+    }
+
+    /// The answer for a scrape whose deadline came before the appliance's answer: every enabled collector failed.
+    func timedOut(after budget: Duration) -> ScrapeRound {
+        var snapshot = ScrapeSnapshot()
+        snapshot.duration = budget
+        if options.collectors.contains(.reconciliation) {
+            snapshot.reconciliation = .failure(.deadlineExceeded)
+            snapshot.reconciliationDuration = budget
+        }
+        if options.collectors.contains(.restore) {
+            snapshot.restore = .failure(.deadlineExceeded)
+            snapshot.restoreDuration = budget
+        }
+        return ScrapeRound(snapshot: snapshot, body: render(snapshot))
     }
 
     /// Every family, in a stable order: scrape health, jobs, counters, build and process.

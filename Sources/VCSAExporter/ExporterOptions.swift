@@ -6,13 +6,17 @@ public struct ExporterOptions: Sendable {
     /// The appliance URL, shown on the landing page.
     public var vcenterURL: String
     public var collectors: Set<CollectorName>
+    /// Scrapes and admin calls handled at once (`--web.max-requests`); 0: no limit.
+    public var maxRequests: Int
 
     public init(telemetryPath: String = "/metrics", disableExporterMetrics: Bool = false,
-                deadline: ScrapeDeadline, vcenterURL: String, collectors: Set<CollectorName> = Set(CollectorName.allCases)) {
+                deadline: ScrapeDeadline, vcenterURL: String, collectors: Set<CollectorName> = Set(CollectorName.allCases),
+                maxRequests: Int = 40) {
         self.telemetryPath = telemetryPath
         self.disableExporterMetrics = disableExporterMetrics
         self.deadline = deadline
         self.vcenterURL = vcenterURL
         self.collectors = collectors
+        self.maxRequests = maxRequests
     }
 }

@@ -3,32 +3,54 @@ import Synchronization
 /// Runs one piece of work at a time; callers that arrive while it runs get its result too,
 /// instead of starting another. The appliance sees one round of calls however many scrapers there are.
 ///
-/// Callers hand in a delivery closure rather than awaiting, so that a scrape joining a round
-/// costs a lock and an append on the HTTP thread, not a task of its own.
+/// Each caller still has its own deadline: one that comes before the round's end is delivered
+/// `nil` at that deadline, and the round goes on for the others. Callers hand in a delivery
+/// closure rather than awaiting, so that joining a round costs a lock and an append on the HTTP thread.
 final class SingleFlight<Value: Sendable>: Sendable {
-    typealias Delivery = @Sendable (Value) -> Void
+    /// The round's value, or nil when the caller's deadline came first.
+    typealias Delivery = @Sendable (Value?) -> Void
+    typealias Work = @Sendable (_ deadline: ContinuousClock.Instant) async -> Value
 
-    /// nil while idle; the waiting deliveries while a round runs.
-    private let waiting = Mutex<[Delivery]?>(nil)
+    private struct Round {
+        var deadline: ContinuousClock.Instant
+        var waiting: [UInt64: Delivery] = [:]
+    }
 
-    /// Delivers the running round's value, or starts a round with `work` and delivers its value.
-    func join(_ deliver: @escaping Delivery, startingWith work: @escaping @Sendable () async -> Value) {
-        let starts = waiting.withLock { waiting -> Bool in
-            if waiting != nil {
-                waiting!.append(deliver)
-                return false
-            }
-            waiting = [deliver]
-            return true
+    private struct State {
+        var round: Round?
+        var nextCaller: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// Delivers the running round's value, or starts a round of `work` that may last `roundDuration`;
+    /// delivers nil at `deadline` if the round has not ended by then.
+    func join(until deadline: ContinuousClock.Instant, roundDuration: Duration,
+              _ deliver: @escaping Delivery, startingWith work: @escaping Work) {
+        let (caller, roundDeadline, starts) = state.withLock { state in
+            let caller = state.nextCaller
+            state.nextCaller += 1
+            let starts = state.round == nil
+            if starts { state.round = Round(deadline: .now + roundDuration) }
+            state.round!.waiting[caller] = deliver
+            return (caller, state.round!.deadline, starts)
         }
-        guard starts else { return }
-        Task {
-            let value = await work()
-            let deliveries = waiting.withLock { waiting -> [Delivery] in
-                defer { waiting = nil }
-                return waiting ?? []
+        if starts {
+            Task {
+                let value = await work(roundDeadline)
+                let waiting = state.withLock { state in
+                    defer { state.round = nil }
+                    return state.round?.waiting ?? [:]
+                }
+                for deliver in waiting.values { deliver(value) }
             }
-            for deliver in deliveries { deliver(value) }
+        }
+        // The round is bounded by its own deadline; only a caller due earlier needs a timer.
+        guard deadline < roundDeadline else { return }
+        Task {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            let late = state.withLock { $0.round?.waiting.removeValue(forKey: caller) }
+            late?(nil)
         }
     }
 }

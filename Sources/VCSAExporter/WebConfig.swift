@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import MicroHTTPD
 import Yams
@@ -56,7 +55,7 @@ public struct WebConfig: Sendable {
             guard let key = try? String(contentsOfFile: resolve(keyFile), encoding: .utf8), key.contains("PRIVATE KEY") else {
                 throw fail("tls_server_config.key_file", "\(resolve(keyFile)) is not a readable PEM private key")
             }
-            var priorities: String?
+            var priorities = ServerTLS.priorities(minimumVersion: "TLS12")!
             if let minimum = tls["min_version"] {
                 guard let minimum = minimum as? String, let value = ServerTLS.priorities(minimumVersion: minimum) else {
                     throw fail("tls_server_config.min_version", "expected TLS10, TLS11, TLS12 or TLS13")
@@ -92,8 +91,7 @@ public struct WebConfig: Sendable {
     }
 
     /// The handler behind basic auth (when configured), with the configured headers added.
-    /// A password not verified before is checked on a Dispatch worker: bcrypt is slow on purpose, and
-    /// neither libmicrohttpd's thread nor the event loop that Swift tasks run on may wait for it.
+    /// Hashing never runs on libmicrohttpd's thread (see `BasicAuthenticator`).
     public func wrap(_ handler: @escaping HTTPHandler) -> HTTPHandler {
         let authenticator = basicAuthUsers.isEmpty ? nil : BasicAuthenticator(users: basicAuthUsers)
         let headers = self.headers
@@ -104,13 +102,14 @@ public struct WebConfig: Sendable {
                 return response
             }
             guard let authenticator else { return handler(request, responder) }
-            let authorization = request.header("authorization")
-            if authenticator.verifiedBefore(authorization) { return handler(request, responder) }
-            DispatchQueue.global().async {
-                if authenticator.authenticate(authorization) {
+            authenticator.check(request.header("authorization")) { verdict in
+                switch verdict {
+                case .allowed:
                     handler(request, responder)
-                } else {
+                case .denied:
                     responder.respond(.text(401, "Unauthorized", headers: [("WWW-Authenticate", "Basic realm=\"vcsa_exporter\"")]))
+                case .busy:
+                    responder.respond(.text(503, "Service Unavailable: too many password checks at once", headers: [("Retry-After", "1")]))
                 }
             }
         }

@@ -38,19 +38,24 @@ extension VCSAExporterCommand {
         guard let user = username ?? environment["VCSA_USERNAME"], !user.isEmpty else {
             throw StartupError("--vcenter.username (or VCSA_USERNAME) is required")
         }
-        let password: String
+        let password: PasswordSource
         if let passwordFile {
-            do { password = try SecretFile.read(passwordFile) } catch { throw StartupError("--vcenter.password-file: \(error)") }
+            do { password = try .file(passwordFile) } catch { throw StartupError("--vcenter.password-file: \(error)") }
         } else if let fromEnvironment = environment["VCSA_PASSWORD"], !fromEnvironment.isEmpty {
-            password = fromEnvironment
+            password = .literal(fromEnvironment)
         } else {
             throw StartupError("--vcenter.password-file (or VCSA_PASSWORD) is required")
         }
         let timeout: Duration
         do { timeout = try GoDuration.parse(self.timeout) } catch { throw StartupError("--vcenter.timeout: \(error)") }
-        guard timeout > .zero else { throw StartupError("--vcenter.timeout: must be greater than 0") }
-        guard timeoutOffset >= 0 else { throw StartupError("--timeout-offset: must be 0 or more seconds") }
-        guard maxRequests > 0 else { throw StartupError("--web.max-requests: must be at least 1") }
+        guard timeout > .zero, timeout <= .seconds(3600) else {
+            throw StartupError("--vcenter.timeout: \"\(self.timeout)\" must be greater than 0 and at most 1h")
+        }
+        guard timeoutOffset.isFinite, (0...3600).contains(timeoutOffset) else {
+            throw StartupError("--timeout-offset: \(timeoutOffset) must be a number of seconds from 0 to 3600")
+        }
+        guard maxRequests >= 0 else { throw StartupError("--web.max-requests: must be 0 (unlimited) or more") }
+        guard maxConnectionsPerIP >= 1 else { throw StartupError("--web.max-connections-per-ip: must be at least 1") }
         guard telemetryPath.hasPrefix("/"), !["/", "/-/healthy", "/-/ready", AdminAPI.cancelPath].contains(telemetryPath) else {
             throw StartupError("--web.telemetry-path: \"\(telemetryPath)\" must start with / and not be a path the exporter already serves")
         }
@@ -64,6 +69,9 @@ extension VCSAExporterCommand {
         var collectors: Set<CollectorName> = []
         if collectReconciliation { collectors.insert(.reconciliation) }
         if collectRestore { collectors.insert(.restore) }
+        guard !collectors.isEmpty else {
+            throw StartupError("--no-collector.reconciliation and --no-collector.restore leave nothing to collect; enable at least one collector")
+        }
 
         var adminToken: String?
         if enableAdminAPI {
@@ -85,7 +93,8 @@ extension VCSAExporterCommand {
             do { webConfig = try WebConfig(path: webConfigFile) } catch { throw StartupError(error.description) }
         }
         return ExporterSettings(
-            logger: logger, vcenterURL: "\(scheme)://\(url.host!)\(url.port.map { ":\($0)" } ?? "")",
+            // An IPv6 host keeps its brackets, or the URL means something else.
+            logger: logger, vcenterURL: "\(scheme)://\(host.contains(":") ? "[\(host)]" : host)\(url.port.map { ":\($0)" } ?? "")",
             credentials: Credentials(username: user, password: password), timeout: timeout, addresses: addresses,
             collectors: collectors, adminToken: adminToken, webConfig: webConfig)
     }

@@ -26,8 +26,11 @@ struct VCSAExporterCommand: AsyncParsableCommand {
     @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
     var telemetryPath = "/metrics"
 
-    @Option(name: .customLong("web.max-requests"), help: "Maximum requests handled at once; more get 503.")
+    @Option(name: .customLong("web.max-requests"), help: "Maximum scrapes and admin calls handled at once; more get 503 (0: no limit).")
     var maxRequests = 40
+
+    @Option(name: .customLong("web.max-connections-per-ip"), help: "Maximum open connections from one client address; more are closed.")
+    var maxConnectionsPerIP = 64
 
     @Flag(name: .customLong("web.disable-exporter-metrics"), help: "Leave out the process_* metrics about the exporter itself.")
     var disableExporterMetrics = false
@@ -77,6 +80,7 @@ struct VCSAExporterCommand: AsyncParsableCommand {
         // hand-offs between its handler and the HTTP client then stay on one thread.
         NIOSingletons.groupLoopCountSuggestion = 1
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        raiseOpenFileLimit()
         do {
             var parsed = try parseAsRoot()
             if var command = parsed as? VCSAExporterCommand {
@@ -118,19 +122,19 @@ struct VCSAExporterCommand: AsyncParsableCommand {
         let scraper = Scraper(client: client, collectors: settings.collectors, logger: logger)
         let admin = settings.adminToken.map { AdminAPI(token: $0, client: client, timeout: settings.timeout, logger: logger) }
         let options = ExporterOptions(telemetryPath: telemetryPath, disableExporterMetrics: disableExporterMetrics,
-                                      deadline: ScrapeDeadline(timeout: settings.timeout, offset: .nanoseconds(Int64(timeoutOffset * 1e9))),
-                                      vcenterURL: settings.vcenterURL, collectors: settings.collectors)
+                                      deadline: ScrapeDeadline(timeout: settings.timeout, offset: .seconds(timeoutOffset)),
+                                      vcenterURL: settings.vcenterURL, collectors: settings.collectors, maxRequests: maxRequests)
         let handler = ExporterHandler(options: options, scraper: scraper, stats: stats, admin: admin, logger: logger)
         let serve = settings.webConfig.wrap { handler.handle($0, $1) }
 
         var servers: [HTTPServer] = []
         for address in settings.addresses {
-            let configuration = HTTPServer.Configuration(address: address, tls: settings.webConfig.serverTLS, maxConcurrentRequests: maxRequests)
+            let configuration = HTTPServer.Configuration(address: address, tls: settings.webConfig.serverTLS, maxConnectionsPerIP: maxConnectionsPerIP)
             let server = HTTPServer(configuration: configuration, handler: serve)
             do {
                 try server.start()
             } catch {
-                for started in servers { await started.shutdown() }
+                for started in servers { await started.shutdown(drainTimeout: .zero) }
                 await client.shutdown()
                 throw StartupError("--web.listen-address: \(error)")
             }
@@ -142,10 +146,25 @@ struct VCSAExporterCommand: AsyncParsableCommand {
             "collectors": "\(settings.collectors.map(\.rawValue).sorted().joined(separator: ","))", "admin_api": "\(admin != nil)",
         ])
 
-        let signal = await ShutdownSignal.wait()
+        // Every request in flight ends by its deadline, at most --vcenter.timeout: that bounds the drain.
+        let started = servers
+        let signal = await ShutdownSignal.wait(onRepeat: { signal in
+            logger.warning("Signal received again: answering what is left with 503", metadata: ["signal": "\(signal)"])
+            for server in started { server.abandonDrain() }
+        })
         logger.info("Shutting down", metadata: ["signal": "\(signal)"])
-        for server in servers { await server.shutdown() }
-        await client.logout(deadline: .now + .seconds(5))
+        for server in servers { await server.shutdown(drainTimeout: settings.timeout + .milliseconds(500)) }
+        await client.logout(deadline: .now + .seconds(2))
         await client.shutdown()
+        logger.info("Stopped")
     }
+}
+
+/// Raises the soft limit on open files to the hard one, as Go's runtime does for every exporter:
+/// systemd's default soft limit (1024) is below the connections the server may hold.
+private func raiseOpenFileLimit() {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 }

@@ -89,7 +89,7 @@ struct SimulatorCommand: AsyncParsableCommand {
             progressDuration: progressDuration, sessionExpiryRequests: sessionExpiryRequests,
             latency: .nanoseconds(Int64(latency * 1e9)))
         let routes = SimulatorRoutes(appliance: appliance)
-        let server = HTTPServer(configuration: HTTPServer.Configuration(address: address, tls: serverTLS, maxConcurrentRequests: 256),
+        let server = HTTPServer(configuration: HTTPServer.Configuration(address: address, tls: serverTLS, maxConnectionsPerIP: 1024),
                                 handler: HTTPServer.asyncHandler { await routes.handle($0) })
         try server.start()
         let scheme = serverTLS == nil ? "http" : "https"

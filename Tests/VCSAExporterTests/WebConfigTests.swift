@@ -65,30 +65,6 @@ func answer(_ handler: HTTPHandler, _ request: HTTPRequest) async -> HTTPRespons
     }
 }
 
-@Suite struct SingleFlightTests {
-    @Test func joinersShareOneRound() async throws {
-        let flight = SingleFlight<Int>()
-        let runs = Counter()
-        let values = await withTaskGroup(of: Int.self) { group in
-            for _ in 0..<20 {
-                group.addTask {
-                    await withCheckedContinuation { continuation in
-                        flight.join({ continuation.resume(returning: $0) }, startingWith: {
-                            let run = runs.next()
-                            try? await Task.sleep(for: .milliseconds(300))
-                            return run
-                        })
-                    }
-                }
-            }
-            return await group.reduce(into: [Int]()) { $0.append($1) }
-        }
-        #expect(values.count == 20)
-        #expect(Set(values) == [1], "every caller arrives within the first round's 300 ms and shares it")
-        #expect(runs.value == Set(values).count)
-    }
-}
-
 /// Counts under a lock, for tests.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
