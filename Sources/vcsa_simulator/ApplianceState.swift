@@ -27,26 +27,29 @@ final class ApplianceState: Sendable {
         var scenarioStart = Date()
         var restore: RestoreScenario
         var cancelOutcome: CancelOutcome
+        /// The accepted password; the control API changes it, as an SSO password rotation would.
+        var password: String
         /// session id -> authenticated requests left (nil: never expires).
         var sessions: [String: Int?] = [:]
         var stats = Stats()
     }
 
     let username: String
-    let password: String
     let progressDuration: TimeInterval
     let sessionExpiryRequests: Int
     let latency: Duration
+    /// Extra delay before answering a login only (a slow SSO, as during a restore).
+    let loginLatency: Duration
     let state: Mutex<State>
 
     init(username: String, password: String, scenario: ReconciliationScenario, restore: RestoreScenario, cancelOutcome: CancelOutcome,
-         progressDuration: TimeInterval, sessionExpiryRequests: Int, latency: Duration) {
+         progressDuration: TimeInterval, sessionExpiryRequests: Int, latency: Duration, loginLatency: Duration) {
         self.username = username
-        self.password = password
+        self.loginLatency = loginLatency
         self.progressDuration = progressDuration
         self.sessionExpiryRequests = sessionExpiryRequests
         self.latency = latency
-        self.state = Mutex(State(scenario: scenario, restore: restore, cancelOutcome: cancelOutcome))
+        self.state = Mutex(State(scenario: scenario, restore: restore, cancelOutcome: cancelOutcome, password: password))
     }
 
     /// Requests a session may make before it expires (0: never).

@@ -28,6 +28,8 @@ enum CancelOutcome: String, CaseIterable, Sendable {
     case warning = "WARNING"
     case fail = "FAIL"
     case error = "ERROR"
+    /// A `ReturnResult` whose status is not in today's spec (PARTIAL).
+    case unknownStatus = "UNKNOWN-STATUS"
 }
 
 /// Canned bodies, all shaped as `recovery-api.json` says (checked by the tests).

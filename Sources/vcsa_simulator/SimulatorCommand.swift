@@ -13,7 +13,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         Reconciliation scenarios: \(ReconciliationScenario.allCases.map(\.rawValue).joined(separator: ", ")).
         Restore scenarios: \(RestoreScenario.allCases.map(\.rawValue).joined(separator: ", ")).
         Control API: PUT /simulator/scenario, PUT /simulator/restore-scenario, PUT /simulator/cancel-result (body: the name),
-        GET /simulator/stats, POST /simulator/reset.
+        PUT /simulator/password (body: the new password), GET /simulator/stats, POST /simulator/reset.
         """
     )
 
@@ -26,7 +26,7 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("restore-scenario"), help: "Restore scenario.")
     var restoreScenario = "none"
 
-    @Option(name: .customLong("cancel-result"), help: "Answer to a restore cancel: OK, WARNING, FAIL or ERROR.")
+    @Option(name: .customLong("cancel-result"), help: "Answer to a restore cancel: OK, WARNING, FAIL, ERROR or UNKNOWN-STATUS.")
     var cancelResult = "OK"
 
     @Option(name: .customLong("progress-duration"), help: "Seconds the progressing scenario takes from 0 to 100%.")
@@ -37,6 +37,9 @@ struct SimulatorCommand: AsyncParsableCommand {
 
     @Option(help: "Extra seconds before every API answer.")
     var latency = 0.0
+
+    @Option(name: .customLong("login-latency"), help: "Extra seconds before answering a login (POST /api/session).")
+    var loginLatency = 0.0
 
     @Flag(help: "Serve HTTPS with a self-signed certificate made at start-up.")
     var tls = false
@@ -64,7 +67,7 @@ struct SimulatorCommand: AsyncParsableCommand {
             throw ValidationError("--restore-scenario: unknown \"\(restoreScenario)\"; expected one of \(RestoreScenario.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard let cancel = CancelOutcome(rawValue: cancelResult) else {
-            throw ValidationError("--cancel-result: expected OK, WARNING, FAIL or ERROR")
+            throw ValidationError("--cancel-result: expected one of \(CancelOutcome.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let address: ListenAddress
         do { address = try ListenAddress(parsing: listenAddress) } catch { throw ValidationError("--listen-address: \(error)") }
@@ -87,7 +90,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         let appliance = ApplianceState(
             username: username, password: password, scenario: scenario, restore: restore, cancelOutcome: cancel,
             progressDuration: progressDuration, sessionExpiryRequests: sessionExpiryRequests,
-            latency: .nanoseconds(Int64(latency * 1e9)))
+            latency: try seconds(latency, "--latency"), loginLatency: try seconds(loginLatency, "--login-latency"))
         let routes = SimulatorRoutes(appliance: appliance)
         let server = HTTPServer(configuration: HTTPServer.Configuration(address: address, tls: serverTLS, maxConnectionsPerIP: 1024),
                                 handler: HTTPServer.asyncHandler { await routes.handle($0) })
@@ -97,5 +100,11 @@ struct SimulatorCommand: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data(banner.utf8))
         _ = await ShutdownSignal.wait()
         await server.shutdown(drainTimeout: .seconds(2))
+    }
+
+    /// A delay flag in seconds, checked: a Duration from a huge or non-finite number would trap.
+    private func seconds(_ value: Double, _ flag: String) throws -> Duration {
+        guard value.isFinite, (0...3600).contains(value) else { throw ValidationError("\(flag): expected seconds from 0 to 3600") }
+        return .seconds(value)
     }
 }

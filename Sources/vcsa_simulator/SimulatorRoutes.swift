@@ -12,7 +12,9 @@ struct SimulatorRoutes: Sendable {
         let delay = appliance.delay(scenario)
         if delay > .zero { try? await Task.sleep(for: delay) }
         switch (request.method, request.path) {
-        case ("POST", "/api/session"): return login(request, scenario: scenario)
+        case ("POST", "/api/session"):
+            if appliance.loginLatency > .zero { try? await Task.sleep(for: appliance.loginLatency) }
+            return login(request, scenario: scenario)
         case ("DELETE", "/api/session"): return logout(request)
         case ("GET", "/api/appliance/recovery/reconciliation/job"):
             return authenticated(request) { reconciliation(scenario) }
@@ -28,7 +30,8 @@ struct SimulatorRoutes: Sendable {
     // MARK: Sessions
 
     private func login(_ request: HTTPRequest, scenario: ReconciliationScenario) -> HTTPResponse {
-        let expected = "Basic " + Data("\(appliance.username):\(appliance.password)".utf8).base64EncodedString()
+        let password = appliance.state.withLock { $0.password }
+        let expected = "Basic " + Data("\(appliance.username):\(password)".utf8).base64EncodedString()
         guard scenario != .badCredentials, request.header("authorization") == expected else {
             appliance.state.withLock { $0.stats.failedLogins += 1 }
             return Self.vapi(401, Bodies.error(.unauthenticated, "com.vmware.vapi.endpoint.failedToLoginMaxSessionCountReached", "Authentication failed: invalid user name or password."))
@@ -125,7 +128,7 @@ struct SimulatorRoutes: Sendable {
         }
         let outcome = appliance.state.withLock { state -> CancelOutcome in
             state.stats.cancels += 1
-            if (state.cancelOutcome == .ok || state.cancelOutcome == .warning) && state.restore == .inProgress {
+            if [.ok, .warning, .unknownStatus].contains(state.cancelOutcome) && state.restore == .inProgress {
                 state.restore = .failed
             }
             return state.cancelOutcome
@@ -136,6 +139,11 @@ struct SimulatorRoutes: Sendable {
         case .warning: return Self.json(200, CancelResult(status: .warning, messages: [message]))
         case .fail: return Self.json(200, CancelResult(status: .fail, messages: [message]))
         case .error: return Self.vapi(500, Bodies.error(.error, "com.vmware.appliance.recovery.restore.cancel.error", "Cancel failed inside the appliance."))
+        case .unknownStatus:
+            // A later appliance may add statuses: the cancel happened, with a status this exporter does not know.
+            var body = Self.json(200, CancelResult(status: .ok, messages: [message]))
+            body.body = Array(String(decoding: body.body, as: UTF8.self).replacingOccurrences(of: "\"OK\"", with: "\"PARTIAL\"").utf8)
+            return body
         }
     }
 
@@ -163,6 +171,10 @@ struct SimulatorRoutes: Sendable {
         case ("PUT", "/simulator/restore-scenario"):
             guard let scenario = RestoreScenario(rawValue: value) else { return Self.unknown(value, RestoreScenario.allCases.map(\.rawValue)) }
             appliance.state.withLock { $0.restore = scenario }
+            return HTTPResponse(status: 204)
+        case ("PUT", "/simulator/password"):
+            guard !value.isEmpty else { return .text(400, "expected the new password as the body") }
+            appliance.state.withLock { $0.password = value }
             return HTTPResponse(status: 204)
         case ("PUT", "/simulator/cancel-result"):
             guard let outcome = CancelOutcome(rawValue: value) else { return Self.unknown(value, CancelOutcome.allCases.map(\.rawValue)) }

@@ -50,6 +50,19 @@ import Testing
         #expect(try await s.simulator.stats().cancels == 0)
     }
 
+    /// The appliance has acted; a status this exporter does not know must not turn that into a 502 an operator might retry.
+    @Test func unknownStatusIsPassedOnNotFailed() async throws {
+        let s = try await Self.setup(simulatorExtra: ["--cancel-result", "UNKNOWN-STATUS"])
+        let response = try await http(.POST, s.cancelURL, headers: [s.bearer])
+        #expect(response.status == 200)
+        let body = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        #expect(body?["status"] as? String == "PARTIAL", "the appliance's answer, as sent")
+        let metrics = try await s.exporter.metrics()
+        #expect(metrics["vcsa_admin_restore_cancel_requests_total{result=\"UNKNOWN\"}"] == 1)
+        #expect(metrics["vcsa_admin_restore_cancel_requests_total{result=\"ERROR\"}"] == 0)
+        #expect(metrics["vcsa_restore_job_state{state=\"FAILED\"}"] == 1, "the simulated restore was cancelled")
+    }
+
     @Test(arguments: ["OK", "WARNING", "FAIL"])
     func upstreamResultIsReturned(result: String) async throws {
         let s = try await Self.setup(simulatorExtra: ["--cancel-result", result])

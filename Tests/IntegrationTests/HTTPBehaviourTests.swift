@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// What Prometheus and people see of the HTTP side.
@@ -30,6 +31,48 @@ import Testing
         #expect(metrics["vcsa_scrape_collector_success{collector=\"reconciliation\"}"] == 0)
         #expect(elapsed < .seconds(4), "answered after \(elapsed), the simulator takes 5 s")
         #expect(try #require(metrics["vcsa_scrape_duration_seconds"]) < 2)
+    }
+
+    /// A scrape that joins a round keeps its own deadline, and a round started by a hurried
+    /// scraper still serves the patient ones (it lasts --vcenter.timeout, not the starter's budget).
+    @Test func joinedScrapesKeepTheirOwnDeadlines() async throws {
+        let simulator = try await Simulator(scenario: "running", extra: ["--latency", "2"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--vcenter.timeout", "8s"])
+        _ = try await exporter.metrics()  // logged in; now only the job GET (2 s) is in flight per round
+        let hurriedHeader = [("X-Prometheus-Scrape-Timeout-Seconds", "1")]
+        let patientHeader = [("X-Prometheus-Scrape-Timeout-Seconds", "10")]
+
+        // Patient first, hurried joins: the hurried one is answered by its own 0.5 s budget.
+        let before = try await simulator.stats().reconciliation_gets
+        let patientDone = Flag()
+        let patient = Task {
+            defer { patientDone.set() }
+            return try await exporter.scrape(headers: patientHeader)
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let hurried = parseMetrics(try await exporter.scrape(headers: hurriedHeader).text)
+        #expect(hurried["vcsa_up"] == 0 && hurried["vcsa_scrape_collector_success{collector=\"reconciliation\"}"] == 0)
+        #expect(!patientDone.isSet, "the hurried scrape was answered while the round still ran")
+        #expect(parseMetrics(try await patient.value.text)["vcsa_up"] == 1)
+        #expect(try await simulator.stats().reconciliation_gets - before == 1, "they shared one round")
+
+        // Hurried first, patient joins: the round is not cut short by the starter's budget.
+        async let first = exporter.scrape(headers: hurriedHeader)
+        try await Task.sleep(for: .milliseconds(200))
+        let second = parseMetrics(try await exporter.scrape(headers: patientHeader).text)
+        #expect(parseMetrics(try await first.text)["vcsa_up"] == 0)
+        #expect(second["vcsa_up"] == 1, "the joiner with 10 s gets the appliance's answer")
+        #expect(second["vcsa_api_request_errors_total{error_type=\"DEADLINE_EXCEEDED\"}"] == 0)
+    }
+
+    @Test func maxRequestsZeroMeansNoLimit() async throws {
+        let simulator = try await Simulator(scenario: "running", extra: ["--latency", "1"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--web.max-requests", "0", "--no-collector.restore"])
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<50 { group.addTask { try await exporter.scrape().status } }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses == Array(repeating: 200, count: 50))
     }
 
     @Test func gzipWhenAsked() async throws {
@@ -104,6 +147,13 @@ import Testing
         let off = try await Exporter(simulator: simulator, extra: ["--web.disable-exporter-metrics"]).metrics()
         #expect(off.keys.filter { $0.hasPrefix("process_") }.isEmpty)
     }
+}
+
+/// A one-way switch, for "had this happened yet?" checks.
+final class Flag: Sendable {
+    private let value = Atomic(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }
 
 enum BuildVersion {

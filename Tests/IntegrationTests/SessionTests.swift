@@ -69,3 +69,39 @@ import Testing
         #expect(exporter.child.output.contains("next attempt in"))
     }
 }
+
+/// Logins run on their own time, and a rotated password file is picked up without a restart.
+@Suite struct LoginTests {
+    /// A login cut off by a scrape's budget still creates a session on the appliance; logging in
+    /// again on every scrape would pile sessions up until vCenter's per-user limit refuses them all.
+    @Test func aSlowLoginFinishesInTheBackgroundAndIsReused() async throws {
+        let simulator = try await Simulator(scenario: "running", extra: ["--login-latency", "2"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--vcenter.timeout", "1s"])
+        let first = try await exporter.metrics()
+        #expect(first["vcsa_up"] == 0, "the scrape's budget ends before the login does")
+        try await Task.sleep(for: .milliseconds(2500))
+        #expect(try await exporter.metrics()["vcsa_up"] == 1, "the login went on and its session is used")
+        #expect(try await exporter.metrics()["vcsa_up"] == 1)
+        let stats = try await simulator.stats()
+        #expect(stats.logins == 1 && stats.active_sessions == 1)
+    }
+
+    @Test func aRotatedPasswordFileEndsTheBackOffAtOnce() async throws {
+        let simulator = try await Simulator(scenario: "running", extra: ["--session-expiry-requests", "2"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore"])
+        #expect(try await exporter.metrics()["vcsa_up"] == 1)
+        // SSO rotates the password; the session runs out and the old password is refused.
+        let rotated = "rotated-\(UUID().uuidString)"
+        try await simulator.control("password", rotated)
+        for _ in 0..<4 { _ = try await exporter.metrics() }
+        #expect(try await exporter.metrics()["vcsa_up"] == 0)
+        #expect(try await simulator.stats().failed_logins == 1, "no more failed logins than the back-off allows")
+        // Kubernetes rewrites the mounted Secret: the next scrape logs in with it, without waiting 30 s.
+        try (rotated + "\n").write(toFile: exporter.passwordFile, atomically: true, encoding: .utf8)
+        #expect(try await exporter.metrics()["vcsa_up"] == 1)
+        let stats = try await simulator.stats()
+        #expect(stats.failed_logins == 1 && stats.active_sessions == 1)
+        #expect(exporter.child.output.contains("The password changed"))
+        #expect(!exporter.child.output.contains(rotated), "the password is never logged")
+    }
+}

@@ -15,13 +15,16 @@ final class Simulator: @unchecked Sendable {
     static let password = "sim-Pa55-\(UUID().uuidString.prefix(8))"
     let port = freePort()
     let child: ChildProcess
-    var url: String { "\(scheme)://127.0.0.1:\(port)" }
+    /// "127.0.0.1", or "[::1]" for an IPv6 appliance.
+    let host: String
+    var url: String { "\(scheme)://\(host):\(port)" }
     let scheme: String
 
-    init(scenario: String = "running", extra: [String] = [], tls: Bool = false) async throws {
+    init(scenario: String = "running", extra: [String] = [], tls: Bool = false, host: String = "127.0.0.1") async throws {
         scheme = tls ? "https" : "http"
+        self.host = host
         child = try ChildProcess(try Binaries.path("vcsa_simulator"),
-                                 ["--listen-address", "127.0.0.1:\(port)", "--scenario", scenario] + extra,
+                                 ["--listen-address", "\(host):\(port)", "--scenario", scenario] + extra,
                                  environment: ["VCSA_PASSWORD": Self.password])
         let deadline = ContinuousClock.now + .seconds(15)
         // The banner line says the server is up (works for HTTPS without trusting its certificate).
@@ -32,7 +35,7 @@ final class Simulator: @unchecked Sendable {
     }
 
     func control(_ path: String, _ value: String) async throws {
-        let url = "\(scheme)://127.0.0.1:\(port)/simulator/\(path)"
+        let url = "\(self.url)/simulator/\(path)"
         let response = try await http(.PUT, url, body: value)
         guard response.status == 204 else { throw HarnessError("PUT \(path) \(value): \(response.status) \(response.text)") }
     }

@@ -24,6 +24,15 @@ import Testing
         .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--vcenter.tls.ca-file", "/nonexistent.pem"], message: "--vcenter.tls.ca-file: /nonexistent.pem cannot be read"),
         .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--web.config.file", "/nonexistent.yml"], message: "--web.config.file: /nonexistent.yml cannot be read"),
         .init(arguments: base + ["--vcenter.password", "secret"], message: "Unknown option '--vcenter.password'"),
+        // Numbers from flags are parsed checked: these used to trap converting to a Duration.
+        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--timeout-offset", "1e10"], message: "--timeout-offset: 10000000000.0 must be a number of seconds from 0 to 3600"),
+        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--timeout-offset", "inf"], message: "--timeout-offset: inf must be a number of seconds from 0 to 3600"),
+        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--timeout-offset", "nan"], message: "--timeout-offset: nan must be a number of seconds from 0 to 3600"),
+        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--vcenter.timeout", "3000000h"], message: "--vcenter.timeout: invalid duration \"3000000h\": out of range"),
+        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--vcenter.timeout", "2h"], message: "--vcenter.timeout: \"2h\" must be greater than 0 and at most 1h"),
+        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--web.max-requests=-1"], message: "--web.max-requests: must be 0 (unlimited) or more"),
+        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--no-collector.reconciliation", "--no-collector.restore"],
+              message: "--no-collector.reconciliation and --no-collector.restore leave nothing to collect"),
     ]
 
     @Test(arguments: cases)

@@ -1,5 +1,6 @@
 import Foundation
 import MicroHTTPD
+import Synchronization
 import Testing
 @testable import VCSAExporter
 
@@ -56,6 +57,46 @@ import Testing
         let refused = await answer(handler, HTTPRequest(method: "GET", path: "/"))
         #expect(refused.status == 401 && refused.header("WWW-Authenticate") == "Basic realm=\"vcsa_exporter\"")
     }
+}
+
+@Suite struct BasicAuthBurstTests {
+    /// bcrypt of "secret" at cost 12 (about 0.4 s a hash here), as htpasswd -nbBC 12 would make.
+    static let config = "basic_auth_users:\n  alice: $2b$12$rnJb0uNeEfOw6ioAV5FKueyWIii.w/w7AbVGRHWn6QIxF8brnDaG2\n"
+
+    /// libmicrohttpd's thread calls the handler: a cached pair must be answered before the call
+    /// returns, even while other threads are hashing wrong passwords.
+    @Test func aBurstOfWrongPasswordsNeverHoldsUpCachedCredentials() async throws {
+        let config = try WebConfig(path: try WebConfigTests().write(Self.config))
+        let handler = config.wrap { _, responder in responder.respond(.text(200, "ok")) }
+        let good = HTTPRequest(method: "GET", path: "/", headers: ["authorization": "Basic " + Data("alice:secret".utf8).base64EncodedString()])
+        #expect(await answer(handler, good).status == 200)
+
+        let wrongAnswers = Counter()
+        let statuses = Mutex<[Int]>([])
+        for index in 0..<20 {
+            let wrong = HTTPRequest(method: "GET", path: "/", headers: ["authorization": "Basic " + Data("alice:wrong\(index)".utf8).base64EncodedString()])
+            handler(wrong, HTTPResponder { response in
+                statuses.withLock { $0.append(response.status) }
+                _ = wrongAnswers.next()
+            })
+        }
+        let answeredOnTheSpot = Flag()
+        handler(good, HTTPResponder { response in if response.status == 200 { answeredOnTheSpot.set() } })
+        #expect(answeredOnTheSpot.isSet, "the cached pair was answered within the handler call")
+        let busy = statuses.withLock { $0.filter { $0 == 503 }.count }
+        #expect(busy >= 20 - BasicAuthenticator.maxConcurrentHashes, "hashes beyond the cap are refused at once, not queued")
+
+        let deadline = ContinuousClock.now + .seconds(30)
+        while wrongAnswers.value < 20 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(statuses.withLock { $0.sorted() } == Array(repeating: 401, count: 20 - busy) + Array(repeating: 503, count: busy))
+    }
+}
+
+/// A one-way switch, for "had this happened yet?" checks.
+final class Flag: Sendable {
+    private let value = Atomic(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }
 
 /// Calls a responder-style handler and waits for its answer.
