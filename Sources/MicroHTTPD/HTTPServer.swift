@@ -20,7 +20,7 @@ public final class HTTPServer: Sendable {
         public var maxConnectionsPerIP: Int
         /// Open connections in all.
         public var maxConnections: Int = 1024
-        /// A body above this is answered 413 as soon as it passes the limit.
+        /// A body declared larger is answered 413 before it is read; a chunked one that grows past it closes its connection.
         public var maxBodyBytes: Int = 64 * 1024
         /// Seconds a connection may sit idle (or trickle a request slower than this between bytes).
         public var connectionTimeoutSeconds: Int = 10
@@ -40,7 +40,6 @@ public final class HTTPServer: Sendable {
 
     private struct State {
         var daemon: DaemonHandle?
-        var quiescedSocket: Int32 = -1
         var boundPort: UInt16 = 0
         /// Set by `shutdown()`: new requests get 503 and a closed connection.
         var draining = false
@@ -131,7 +130,9 @@ public final class HTTPServer: Sendable {
         let daemon: DaemonHandle? = state.withLock { state in
             guard let daemon = state.daemon, !state.draining else { return nil }
             state.draining = true
-            state.quiescedSocket = MHD_quiesce_daemon(daemon.pointer)
+            // Closing the listening socket now refuses new clients at once instead of leaving them in the backlog.
+            let listener = MHD_quiesce_daemon(daemon.pointer)
+            if listener >= 0 { close(listener) }
             return daemon
         }
         guard let daemon else { return }
@@ -152,11 +153,7 @@ public final class HTTPServer: Sendable {
         // Let the last answers reach their clients.
         try? await Task.sleep(for: .milliseconds(20))
         MHD_stop_daemon(daemon.pointer)
-        state.withLock { state in
-            if state.quiescedSocket >= 0 { close(state.quiescedSocket) }
-            state.daemon = nil
-            state.quiescedSocket = -1
-        }
+        state.withLock { $0.daemon = nil }
     }
 
     /// Ends a drain in progress at once: what is still unanswered gets 503 (a second signal asks for this).
@@ -276,9 +273,11 @@ private func accessHandler(
             headers: headerValues(connection),
             clientAddress: clientAddress(connection)
         )
-        requestContext.pointee = Unmanaged.passRetained(RequestContext(request: request, connection: connection)).toOpaque()
+        let context = RequestContext(request: request, connection: connection)
+        requestContext.pointee = Unmanaged.passRetained(context).toOpaque()
         if let length = request.header("content-length"), (Int(length) ?? .max) > maxBody {
-            return refuse(Unmanaged<RequestContext>.fromOpaque(requestContext.pointee!).takeUnretainedValue(), .tooLarge(maxBody), on: connection)
+            context.refused = true
+            return queue(.tooLarge(maxBody), on: connection)
         }
         return .YES
     }
@@ -291,10 +290,9 @@ private func accessHandler(
     if uploadDataSize.pointee > 0 {
         let count = uploadDataSize.pointee
         uploadDataSize.pointee = 0
-        // A chunked body gives no length up front: refuse it as soon as it passes the limit, without reading the rest.
-        guard count <= maxBody - context.request.body.count, let uploadData else {
-            return refuse(context, .tooLarge(maxBody), on: connection)
-        }
+        // A chunked body gives no length up front. libmicrohttpd accepts no answer while a body is
+        // arriving, so one that passes the limit ends its connection without reading the rest.
+        guard count <= maxBody - context.request.body.count, let uploadData else { return .NO }
         uploadData.withMemoryRebound(to: UInt8.self, capacity: count) { bytes in
             context.request.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count))
         }
@@ -316,12 +314,6 @@ private func accessHandler(
         return queue(response, on: connection)
     }
     return .YES
-}
-
-/// Answers before the handler ran; the rest of the request is discarded.
-private func refuse(_ context: RequestContext, _ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
-    context.refused = true
-    return queue(response, on: connection)
 }
 
 private func requestCompleted(

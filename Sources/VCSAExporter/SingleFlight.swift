@@ -22,6 +22,7 @@ final class SingleFlight<Value: Sendable>: Sendable {
     }
 
     private let state = Mutex(State())
+    static var tolerance: Duration { .milliseconds(50) }
 
     /// Delivers the running round's value, or starts a round of `work` that may last `roundDuration`;
     /// delivers nil at `deadline` if the round has not ended by then.
@@ -45,8 +46,9 @@ final class SingleFlight<Value: Sendable>: Sendable {
                 for deliver in waiting.values { deliver(value) }
             }
         }
-        // The round is bounded by its own deadline; only a caller due earlier needs a timer.
-        guard deadline < roundDeadline else { return }
+        // The round is bounded by its own deadline; only a caller due clearly earlier needs a timer
+        // (one due at about the same time gets the round's own answer, which says what failed).
+        guard deadline < roundDeadline - Self.tolerance else { return }
         Task {
             try? await Task.sleep(until: deadline, clock: .continuous)
             let late = state.withLock { $0.round?.waiting.removeValue(forKey: caller) }
