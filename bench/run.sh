@@ -11,7 +11,8 @@
 #   BENCH_WARMUP        seconds of unmeasured load before each one  (default 1)
 #   BENCH_SIM_DURATION  seconds of the load in the simulator pass   (default 3)
 #   BENCH_STARTUP_RUNS  launches timed for start-up                 (default 5)
-#   BENCH_MAX_REQUESTS  exporter --web.max-requests (above 64 so that 64 scrapers get no 503)
+#   BENCH_MAX_REQUESTS  exporter --web.max-requests (above 64 so that 64 scrapers get no 503);
+#                       --web.max-connections-per-ip is raised too, since every load comes from 127.0.0.1
 #                                                                   (default 128)
 #   BENCH_RESULTS_DIR   where the JSON goes                         (default bench/results)
 #   BENCH_KEEP_TMP=1    keep the temp dir (configs, logs, raw numbers) for inspection
@@ -167,7 +168,7 @@ EXPORTER_PORT="$(free_port)"
 EXPORTER_URL="http://127.0.0.1:$EXPORTER_PORT/metrics"
 EXPORTER_ARGS=(--vcenter.url "$UPSTREAM" --vcenter.tls.ca-file "$TLS/ca.pem"
     --vcenter.username bench --vcenter.password-file "$TMP/password"
-    --web.max-requests "$MAX_REQUESTS")
+    --web.max-requests "$MAX_REQUESTS" --web.max-connections-per-ip 256)
 log "starting $EXPORTER on 127.0.0.1:$EXPORTER_PORT"
 LOGINS0="$(upstream_calls '^POST /api/session ')" # the checks above logged in once
 LINES0="$(wc -l <"$NG/access.log")"
@@ -291,7 +292,7 @@ if [ -x "$SIMULATOR" ]; then
     SIM_EXPORTER_URL="http://127.0.0.1:$SIM_EXPORTER_PORT/metrics"
     "$EXPORTER" --web.listen-address "127.0.0.1:$SIM_EXPORTER_PORT" --vcenter.url "$SIM" \
         --vcenter.username administrator@vsphere.local --vcenter.password-file "$TMP/sim_password" \
-        --web.max-requests "$MAX_REQUESTS" >"$TMP/exporter_sim.log" 2>&1 &
+        --web.max-requests "$MAX_REQUESTS" --web.max-connections-per-ip 256 >"$TMP/exporter_sim.log" 2>&1 &
     SIM_EXPORTER_PID=$!
     STARTED_PIDS+=("$SIM_EXPORTER_PID")
     python3 "$HERE/probe.py" wait-up "$SIM_EXPORTER_URL" 15 ||
