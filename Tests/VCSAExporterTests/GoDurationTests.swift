@@ -10,7 +10,9 @@ import VCSAExporter
         #expect(try GoDuration.parse(text) == expected)
     }
 
-    @Test(arguments: ["", "10", "s", "10x", "1.2.3s", "-5s", "ten seconds"])
+    /// Go's limit is an Int64 of nanoseconds; beyond it is an error, never a trap.
+    @Test(arguments: ["", "10", "s", "10x", "1.2.3s", "-5s", "ten seconds", "3000000h", "9223372037s", "99999999999999999999h",
+                      "1e5s", "inf", "nans", " 10s", "١٠s", String(repeating: "9", count: 400) + "s"])
     func rejects(text: String) {
         #expect(throws: GoDurationError.self) { try GoDuration.parse(text) }
     }
@@ -38,5 +40,12 @@ import VCSAExporter
 
     @Test func neverZeroOrNegative() {
         #expect(deadline.budget(scrapeTimeoutHeader: "0.2") == .milliseconds(100))
+    }
+
+    /// The header is client input: values that used to trap converting to a Duration.
+    @Test(arguments: ["1e10", "1e308", "inf", "+inf", "-inf", "nan", "-1", "0", "-0", "", "1e-320", String(repeating: "9", count: 500), "0x10"])
+    func hostileHeaderValuesGetABoundedBudget(value: String) {
+        let budget = deadline.budget(scrapeTimeoutHeader: value)
+        #expect(budget > .zero && budget <= .seconds(10))
     }
 }
