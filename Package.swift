@@ -31,6 +31,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // libxcrypt's reentrant crypt_r, for the web config's bcrypt hashes.
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+        // libyaml, for the web config file.
+        .systemLibrary(name: "CYAML", providers: [.apt(["libyaml-dev"])]),
         // A Swift HTTP server on libmicrohttpd; knows nothing of vCenter or Prometheus.
         .target(
             name: "MicroHTTPD",
@@ -54,6 +56,7 @@ let package = Package(
                 "ApplianceAPI",
                 "MicroHTTPD",
                 "CCrypt",
+                "CYAML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
