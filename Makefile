@@ -3,6 +3,8 @@ SHELL := /bin/bash
 # Debian packages the build, the tests and the demo need.
 DEB_PACKAGES := libmicrohttpd-dev zlib1g-dev libcrypt-dev libyaml-dev pkg-config openssl curl gzip prometheus
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Writes the git revision for vcsa_exporter_build_info before every `swift build` below.
+REVISION := bash packaging/revision.sh
 
 .PHONY: deps build release test unit-test deploy-test demo bench clean
 
@@ -14,15 +16,18 @@ deps:
 	fi
 
 build: deps
+	$(REVISION)
 	swift build
 
 release: deps
+	$(REVISION)
 	swift build -c release
 
 # The whole suite: Swift unit and integration tests on the real binaries, then the deploy/ checks.
 test: unit-test deploy-test
 
 unit-test: deps
+	$(REVISION)
 	swift build --build-tests
 	swift test
 
@@ -36,4 +41,4 @@ bench: release
 	BIN_DIR=$$(swift build -c release --show-bin-path) bash bench/run.sh
 
 clean:
-	rm -rf .build
+	rm -rf .build Sources/VCSAExporter/Generated

@@ -1,8 +1,9 @@
 /// What this binary is, for `vcsa_exporter_build_info`, `--version` and the landing page.
 public enum BuildInfo {
     public static let version = "0.1.0"
-    /// SwiftPM embeds no VCS revision; the label stays present so that queries need not special-case it.
-    public static let revision = "unknown"
+    /// The git revision `make` wrote to Generated/BuildRevision.swift (git-ignored); "unknown" when
+    /// built without it (a plain `swift build`). The label stays present either way.
+    public static let revision = GeneratedRevision.value
 
     public static var swiftVersion: String {
         #if compiler(>=6.4)
@@ -23,3 +24,16 @@ public enum BuildInfo {
         writer.sample("vcsa_exporter_build_info", [("version", version), ("revision", revision), ("swift_version", swiftVersion)], 1)
     }
 }
+
+/// The fallback for `BuildInfo.revision`. When `make` has written Generated/BuildRevision.swift,
+/// its `extension GeneratedRevision { static var value }` is a member of the type itself and wins
+/// over this protocol extension's default. (A `#if` on a define that Package.swift sets when the
+/// file exists would not do: SwiftPM caches the evaluated manifest by its contents, so the define
+/// would not follow the file appearing or disappearing.)
+protocol GeneratedRevisionDefault {}
+
+extension GeneratedRevisionDefault {
+    static var value: String { "unknown" }
+}
+
+enum GeneratedRevision: GeneratedRevisionDefault {}
