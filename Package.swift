@@ -27,6 +27,8 @@ let package = Package(
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
+        // GnuTLS, under libmicrohttpd's HTTPS: per-handshake certificates and client certificate checks.
+        .systemLibrary(name: "CGnuTLS", pkgConfig: "gnutls", providers: [.apt(["libgnutls28-dev"])]),
         // zlib, for gzip-encoded scrapes.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // libxcrypt's reentrant crypt_r, for the web config's bcrypt hashes.
@@ -36,7 +38,7 @@ let package = Package(
         // A Swift HTTP server on libmicrohttpd; knows nothing of vCenter or Prometheus.
         .target(
             name: "MicroHTTPD",
-            dependencies: ["CMicroHTTPD", "CZlib"]
+            dependencies: ["CMicroHTTPD", "CGnuTLS", "CZlib"]
         ),
         // The vCenter appliance API client; knows nothing of Prometheus.
         .target(
@@ -84,7 +86,11 @@ let package = Package(
         // Checks JSON bodies against the vSphere spec extract (spec/vsphere/recovery-api.json).
         .target(name: "SpecConformance", dependencies: ["ApplianceAPI"], path: "Tests/SpecConformance"),
         .testTarget(name: "ApplianceAPITests", dependencies: ["ApplianceAPI", "SpecConformance"], exclude: ["Fixtures"]),
-        .testTarget(name: "VCSAExporterTests", dependencies: ["VCSAExporter", "ApplianceAPI", "MicroHTTPD"]),
+        .testTarget(
+            name: "VCSAExporterTests",
+            dependencies: ["VCSAExporter", "ApplianceAPI", "MicroHTTPD", .product(name: "Logging", package: "swift-log")],
+            exclude: ["WebConfigFiles"]
+        ),
         // Drives the real vcsa_exporter and vcsa_simulator binaries (`swift build` first; `make test` does).
         .testTarget(
             name: "IntegrationTests",
