@@ -81,11 +81,21 @@ let package = Package(
         .target(name: "SpecConformance", dependencies: ["ApplianceAPI"], path: "Tests/SpecConformance"),
         .testTarget(name: "ApplianceAPITests", dependencies: ["ApplianceAPI", "SpecConformance"], exclude: ["Fixtures"]),
         .testTarget(name: "VCSAExporterTests", dependencies: ["VCSAExporter", "ApplianceAPI", "MicroHTTPD"]),
+        // Starts the real vcsa_exporter and vcsa_simulator binaries on loopback; shared by the two suites below.
+        .target(
+            name: "TestHarness",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/TestHarness"
+        ),
         // Drives the real vcsa_exporter and vcsa_simulator binaries (`swift build` first; `make test` does).
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "ApplianceAPI", "SpecConformance",
+                "ApplianceAPI", "SpecConformance", "TestHarness",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

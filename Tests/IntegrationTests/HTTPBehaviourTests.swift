@@ -1,4 +1,5 @@
 import Foundation
+import TestHarness
 import Testing
 
 /// What Prometheus and people see of the HTTP side.
