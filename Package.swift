@@ -99,5 +99,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // Attacks the real binaries: abusive clients, a faulty appliance, signals under load.
+        .testTarget(name: "ResilienceTests", dependencies: ["TestHarness"]),
     ]
 )
