@@ -89,13 +89,25 @@ let package = Package(
             dependencies: ["VCSAExporter", "ApplianceAPI", "MicroHTTPD", .product(name: "Logging", package: "swift-log")],
             exclude: ["WebConfigFiles"]
         ),
+        // Starts the real vcsa_exporter and vcsa_simulator binaries on loopback; shared by the two suites below.
+        .target(
+            name: "TestHarness",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/TestHarness"
+        ),
         // Drives the real vcsa_exporter and vcsa_simulator binaries (`swift build` first; `make test` does).
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "ApplianceAPI", "SpecConformance",
+                "ApplianceAPI", "SpecConformance", "TestHarness",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // Attacks the real binaries: abusive clients, a faulty appliance, signals under load.
+        .testTarget(name: "ResilienceTests", dependencies: ["TestHarness"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import TestHarness
 import Testing
 
 /// Certificate verification is on by default, a CA file makes a private CA trusted, and skipping is explicit.

@@ -1,4 +1,5 @@
 import Foundation
+import TestHarness
 
 /// A throwaway PKI made with the openssl command: a CA and another CA, a server certificate for
 /// 127.0.0.1 signed by the CA, and client certificates on demand. Files live in `directory`.

@@ -1,4 +1,5 @@
 import Foundation
+import TestHarness
 import Testing
 
 /// exporter-toolkit's web config on the real binary: client certificates, live reload, the check flag,
