@@ -154,16 +154,7 @@ struct VCSAExporterCommand: AsyncParsableCommand {
         ])
 
         // Every request in flight ends by its deadline, at most --vcenter.timeout: that bounds the drain.
-        let started = servers
-        let signal = await ShutdownSignal.wait(onRepeat: { signal in
-            logger.warning("Signal received again: answering what is left with 503", metadata: ["signal": "\(signal)"])
-            for server in started { server.abandonDrain() }
-        })
-        logger.info("Shutting down", metadata: ["signal": "\(signal)"])
-        for server in servers { await server.shutdown(drainTimeout: settings.timeout + .milliseconds(500)) }
-        await client.logout(deadline: .now + .seconds(2))
-        await client.shutdown()
-        logger.info("Stopped")
+        await Shutdown(servers: servers, client: client, logger: logger).run(drainTimeout: settings.timeout + .milliseconds(500))
     }
 }
 
