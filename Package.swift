@@ -18,7 +18,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.25.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         // libmicrohttpd, nothing else: a modulemap and static inline shims.
@@ -27,6 +26,8 @@ let package = Package(
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
+        // GnuTLS, under libmicrohttpd's HTTPS: per-handshake certificates and client certificate checks.
+        .systemLibrary(name: "CGnuTLS", pkgConfig: "gnutls", providers: [.apt(["libgnutls28-dev"])]),
         // zlib, for gzip-encoded scrapes.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // libxcrypt's reentrant crypt_r, for the web config's bcrypt hashes.
@@ -36,7 +37,7 @@ let package = Package(
         // A Swift HTTP server on libmicrohttpd; knows nothing of vCenter or Prometheus.
         .target(
             name: "MicroHTTPD",
-            dependencies: ["CMicroHTTPD", "CZlib"]
+            dependencies: ["CMicroHTTPD", "CGnuTLS", "CZlib"]
         ),
         // The vCenter appliance API client; knows nothing of Prometheus.
         .target(
@@ -58,7 +59,6 @@ let package = Package(
                 "CCrypt",
                 "CYAML",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(
@@ -84,14 +84,30 @@ let package = Package(
         // Checks JSON bodies against the vSphere spec extract (spec/vsphere/recovery-api.json).
         .target(name: "SpecConformance", dependencies: ["ApplianceAPI"], path: "Tests/SpecConformance"),
         .testTarget(name: "ApplianceAPITests", dependencies: ["ApplianceAPI", "SpecConformance"], exclude: ["Fixtures"]),
-        .testTarget(name: "VCSAExporterTests", dependencies: ["VCSAExporter", "ApplianceAPI", "MicroHTTPD"]),
+        .testTarget(
+            name: "VCSAExporterTests",
+            dependencies: ["VCSAExporter", "ApplianceAPI", "MicroHTTPD", .product(name: "Logging", package: "swift-log")],
+            exclude: ["WebConfigFiles"]
+        ),
+        // Starts the real vcsa_exporter and vcsa_simulator binaries on loopback; shared by the two suites below.
+        .target(
+            name: "TestHarness",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/TestHarness"
+        ),
         // Drives the real vcsa_exporter and vcsa_simulator binaries (`swift build` first; `make test` does).
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "ApplianceAPI", "SpecConformance",
+                "ApplianceAPI", "SpecConformance", "TestHarness",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // Attacks the real binaries: abusive clients, a faulty appliance, signals under load.
+        .testTarget(name: "ResilienceTests", dependencies: ["TestHarness"]),
     ]
 )

@@ -10,60 +10,89 @@ enum Deadline {
         _ operation: @escaping @Sendable () async throws(ApplianceError) -> T
     ) async throws(ApplianceError) -> T {
         guard deadline > .now else { throw .deadlineExceeded }
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, ApplianceError>, Never>) in
-            let race = Race(continuation)
-            let work = Task {
-                do throws(ApplianceError) {
-                    race.finish(.success(try await operation()))
-                } catch {
-                    race.finish(.failure(error))
+        let race = Race<T>()
+        // A cancelled caller stops waiting too (e.g. a logout cut short by a second signal).
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, ApplianceError>, Never>) in
+                guard race.start(continuation) else { return }
+                let work = Task {
+                    do throws(ApplianceError) {
+                        race.finish(.success(try await operation()))
+                    } catch {
+                        race.finish(.failure(error))
+                    }
                 }
+                race.keep(work: work)
+                race.keep(timer: Task {
+                    try? await Task.sleep(until: deadline, clock: .continuous)
+                    if !Task.isCancelled { race.finish(.failure(.deadlineExceeded)) }
+                })
             }
-            race.onTimeout { work.cancel() }
-            race.arm(Task {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                if !Task.isCancelled { race.finish(.failure(.deadlineExceeded)) }
-            })
+        } onCancel: {
+            race.finish(.failure(.deadlineExceeded))
         }
         return try result.get()
     }
 }
 
-/// The continuation of one race, resumed exactly once; whoever loses is cancelled.
+/// One race: decided once, by the operation, the timer or the caller's cancellation; the loser is cancelled.
 private final class Race<T: Sendable>: Sendable {
     private struct State {
+        var outcome: Result<T, ApplianceError>?
         var continuation: CheckedContinuation<Result<T, ApplianceError>, Never>?
         var timer: Task<Void, Never>?
-        var cancelWork: (@Sendable () -> Void)?
+        var work: Task<Void, Never>?
     }
 
-    private let state: Mutex<State>
+    private let state = Mutex(State())
 
-    init(_ continuation: CheckedContinuation<Result<T, ApplianceError>, Never>) {
-        state = Mutex(State(continuation: continuation))
-    }
-
-    func onTimeout(_ cancelWork: @escaping @Sendable () -> Void) {
-        state.withLock { $0.cancelWork = cancelWork }
-    }
-
-    /// Keeps the timer so that a finished operation can stop it; stops it at once if the operation already finished.
-    func arm(_ timer: Task<Void, Never>) {
-        let finished = state.withLock { state -> Bool in
-            state.timer = timer
-            return state.continuation == nil
+    /// Returns false, having resumed `continuation`, when the race was decided before it began.
+    func start(_ continuation: CheckedContinuation<Result<T, ApplianceError>, Never>) -> Bool {
+        let outcome = state.withLock { state in
+            if state.outcome == nil { state.continuation = continuation }
+            return state.outcome
         }
-        if finished { timer.cancel() }
+        guard let outcome else { return true }
+        continuation.resume(returning: outcome)
+        return false
+    }
+
+    /// Keeps the operation's task, to cancel it if the deadline wins (at once if it already has).
+    func keep(work: Task<Void, Never>) {
+        let lost = state.withLock { state -> Bool in
+            guard let outcome = state.outcome else {
+                state.work = work
+                return false
+            }
+            return Self.isDeadline(outcome)
+        }
+        if lost { work.cancel() }
+    }
+
+    /// Keeps the timer, to stop it if the operation wins (at once if the race is over).
+    func keep(timer: Task<Void, Never>) {
+        let over = state.withLock { state -> Bool in
+            if state.outcome == nil { state.timer = timer }
+            return state.outcome != nil
+        }
+        if over { timer.cancel() }
     }
 
     func finish(_ result: Result<T, ApplianceError>) {
-        let (continuation, timer, cancelWork) = state.withLock { state in
-            defer { state = State() }
-            return (state.continuation, state.timer, state.cancelWork)
+        let taken = state.withLock { state -> (CheckedContinuation<Result<T, ApplianceError>, Never>?, Task<Void, Never>?, Task<Void, Never>?)? in
+            guard state.outcome == nil else { return nil }
+            state.outcome = result
+            defer { (state.continuation, state.timer, state.work) = (nil, nil, nil) }
+            return (state.continuation, state.timer, state.work)
         }
-        guard let continuation else { return }
-        continuation.resume(returning: result)
-        if case .failure(.deadlineExceeded) = result { cancelWork?() }
+        guard let (continuation, timer, work) = taken else { return }
+        continuation?.resume(returning: result)
         timer?.cancel()
+        if Self.isDeadline(result) { work?.cancel() }
+    }
+
+    private static func isDeadline(_ result: Result<T, ApplianceError>) -> Bool {
+        if case .failure(.deadlineExceeded) = result { return true }
+        return false
     }
 }

@@ -30,4 +30,10 @@ static inline const struct sockaddr *vcsa_mhd_client_address(struct MHD_Connecti
     return info ? info->client_addr : NULL;
 }
 
+/// The connection's GnuTLS session (a gnutls_session_t), or NULL for plain HTTP.
+static inline void *vcsa_mhd_tls_session(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    return info ? info->tls_session : NULL;
+}
+
 #endif

@@ -36,6 +36,8 @@ public final class HTTPServer: Sendable {
 
     let configuration: Configuration
     let handler: HTTPHandler
+    /// Told of every client refused for its certificate (address, reason), e.g. to log it.
+    let refusedClient: (@Sendable (String, String) -> Void)?
     private let state = Mutex(State())
 
     private struct State {
@@ -49,8 +51,9 @@ public final class HTTPServer: Sendable {
         var abandoned = false
     }
 
-    public init(configuration: Configuration, handler: @escaping HTTPHandler) {
+    public init(configuration: Configuration, refusedClient: (@Sendable (String, String) -> Void)? = nil, handler: @escaping HTTPHandler) {
         self.configuration = configuration
+        self.refusedClient = refusedClient
         self.handler = handler
     }
 
@@ -60,6 +63,13 @@ public final class HTTPServer: Sendable {
     /// Binds and starts serving; throws with the reason when the address cannot be used.
     public func start() throws(HTTPServerError) {
         let address = configuration.address
+        if let tls = configuration.tls {
+            let shared = TLSCredentials.active.withLock { active in
+                if active == nil { active = tls.credentials }
+                return active === tls.credentials
+            }
+            guard shared else { throw HTTPServerError(address: address, reason: "the HTTPS servers of a process share one set of TLS credentials") }
+        }
         var socketAddress: SocketAddressStorage?
         if address.host != nil {
             do { socketAddress = try address.socketAddress() } catch { throw HTTPServerError(address: address, reason: error.reason) }
@@ -103,8 +113,8 @@ public final class HTTPServer: Sendable {
             MHD_OptionItem(option: .STRICT_FOR_CLIENT, value: 1, ptr_value: nil),
         ]
         if let tls = configuration.tls {
-            options.append(MHD_OptionItem(option: .HTTPS_MEM_CERT, value: 0, ptr_value: cString(tls.certificatePEM)))
-            options.append(MHD_OptionItem(option: .HTTPS_MEM_KEY, value: 0, ptr_value: cString(tls.privateKeyPEM)))
+            // The certificate is asked for at every handshake, so that a replaced one is served without a restart.
+            options.append(MHD_OptionItem(option: .HTTPS_CERT_CALLBACK, value: 0, ptr_value: unsafeBitCast(certificateCallback, to: UnsafeMutableRawPointer.self)))
             options.append(MHD_OptionItem(option: .HTTPS_PRIORITIES, value: 0, ptr_value: cString(tls.priorities)))
         }
         let port = configuration.address.port
@@ -273,6 +283,12 @@ private func accessHandler(
             headers: headerValues(connection),
             clientAddress: clientAddress(connection)
         )
+        // A client without an acceptable certificate never reaches a handler: its connection is closed.
+        if let tls = server.configuration.tls, let session = vcsa_mhd_tls_session(connection),
+           let refusal = tls.credentials.current.policy.refusal(of: OpaquePointer(session)) {
+            server.refusedClient?(request.clientAddress, refusal)
+            return .NO
+        }
         let context = RequestContext(request: request, connection: connection)
         requestContext.pointee = Unmanaged.passRetained(context).toOpaque()
         if let length = request.header("content-length"), (Int(length) ?? .max) > maxBody {

@@ -56,6 +56,19 @@ final class BasicAuthenticator: Sendable {
         return users[user] != nil && String(cString: result) == hash
     }
 
+    /// Why `hash` is not a bcrypt hash, checked as Go's bcrypt.Cost does when exporter-toolkit loads users; nil when it is one.
+    static func problem(withHash hash: String) -> String? {
+        let bytes = Array(hash.utf8)
+        guard bytes.count >= 59 else { return "too short to be a bcrypted password" }
+        guard bytes[0] == UInt8(ascii: "$") else { return "bcrypt hashes must start with '$'" }
+        guard bytes[1] <= UInt8(ascii: "2") else { return "bcrypt algorithm version '\(Character(Unicode.Scalar(bytes[1])))' is newer than '2'" }
+        let costStart = bytes[2] == UInt8(ascii: "$") ? 3 : 4
+        guard let cost = Int(String(decoding: bytes[costStart..<(costStart + 2)], as: UTF8.self)), (4...31).contains(cost) else {
+            return "the cost is not a number from 4 to 31"
+        }
+        return nil
+    }
+
     /// User and password from an `Authorization: Basic` value.
     private static func credentials(_ authorization: String?) -> (String, String)? {
         guard let authorization, authorization.utf8.count <= 4096, authorization.lowercased().hasPrefix("basic "),

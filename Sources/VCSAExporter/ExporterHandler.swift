@@ -8,16 +8,18 @@ public final class ExporterHandler: Sendable {
     let scraper: Scraper
     let stats: APICallStats
     let admin: AdminAPI?
+    let webConfig: WebConfigStore?
     let logger: Logger
     private let rounds = SingleFlight<ScrapeRound>()
     private let limit: InFlightLimit
 
-    public init(options: ExporterOptions, scraper: Scraper, stats: APICallStats, admin: AdminAPI?, logger: Logger) {
+    public init(options: ExporterOptions, scraper: Scraper, stats: APICallStats, admin: AdminAPI?, webConfig: WebConfigStore? = nil, logger: Logger) {
         self.options = options
         self.limit = InFlightLimit(limit: options.maxRequests)
         self.scraper = scraper
         self.stats = stats
         self.admin = admin
+        self.webConfig = webConfig
         self.logger = logger
     }
 
@@ -92,6 +94,7 @@ public final class ExporterHandler: Sendable {
         JobMetrics.writeRestore(snapshot, to: &writer)
         stats.write(to: &writer)
         admin?.writeMetrics(to: &writer)
+        webConfig?.writeMetrics(to: &writer)
         BuildInfo.write(to: &writer)
         if !options.disableExporterMetrics {
             ProcessMetrics.write(to: &writer)

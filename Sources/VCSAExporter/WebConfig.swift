@@ -1,118 +1,89 @@
 import Foundation
 import MicroHTTPD
-import Yams
 
-/// exporter-toolkit's web configuration file (`--web.config.file`): TLS, basic auth and response headers.
+/// exporter-toolkit's web configuration file (`--web.config.file`): TLS, client certificates,
+/// basic auth, response headers and rate limiting, read and validated as exporter-toolkit does.
 ///
-/// Every key is checked: a key this exporter does not implement is an error, not silently ignored,
-/// because an operator who asks for client certificates must not get a server without them.
+/// A key this exporter does not know is an error, never silently ignored: an operator who asks
+/// for client certificates must not get a server without them.
 public struct WebConfig: Sendable {
-    public var serverTLS: ServerTLS?
+    public var tls: TLS?
     /// user -> bcrypt hash.
     public var basicAuthUsers: [String: String] = [:]
     public var headers: [(name: String, value: String)] = []
+    /// Accepted for compatibility; libmicrohttpd serves HTTP/1.1 only.
+    public var http2 = true
+    public var rateLimit: (interval: Duration, burst: Int)?
+    /// The files read: the config itself and the TLS files it names, to notice when they change.
+    public var sources: [String] = []
 
     /// No file: plain HTTP, no auth.
     public init() {}
 
-    static let allowedHeaders = ["Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options", "X-XSS-Protection", "Content-Security-Policy"]
+    /// exporter-toolkit's extra headers, and the values it allows for some (case matters, as there).
+    static let allowedHeaders: [(name: String, values: [String]?)] = [
+        ("Strict-Transport-Security", nil), ("X-Content-Type-Options", ["nosniff"]), ("X-Frame-Options", ["deny", "sameorigin"]),
+        ("X-XSS-Protection", nil), ("Content-Security-Policy", nil),
+    ]
 
     /// Loads and validates the file; errors name the file and the key.
     public init(path: String) throws(WebConfigError) {
-        func fail(_ key: String, _ reason: String) -> WebConfigError { WebConfigError(path: path, key: key, reason: reason) }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw fail("", "cannot be read") }
-        let root: [String: Any]
-        do {
-            guard let loaded = try Yams.load(yaml: text) else { self.init(); return }
-            guard let map = loaded as? [String: Any] else { throw fail("", "expected a YAML mapping at the top level") }
-            root = map
-        } catch let error as WebConfigError {
-            throw error
-        } catch {
-            throw fail("", "is not valid YAML: \(error)")
-        }
+        let reader = ConfigReader { key, reason in WebConfigError(path: path, key: key, reason: reason) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw reader.fail("", "cannot be read") }
+        guard data.count <= 1 << 20 else { throw reader.fail("", "is larger than 1 MiB") }
+        let root: YAMLNode?
+        do { root = try YAMLNode.parse(String(decoding: data, as: UTF8.self)) } catch { throw reader.fail("", "is not valid YAML: \(error)") }
         self.init()
+        sources = [path]
+        let sections = try reader.mapping(root, at: "", known: ["tls_server_config", "http_server_config", "basic_auth_users", "rate_limit"]) ?? []
+        let section = { (name: String) in sections.first { $0.key == name }?.value }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        for key in root.keys where !["tls_server_config", "http_server_config", "basic_auth_users"].contains(key) {
-            throw fail(key, "unknown key (expected tls_server_config, http_server_config or basic_auth_users)")
-        }
-        if let tls = root["tls_server_config"] {
-            guard let tls = tls as? [String: Any] else { throw fail("tls_server_config", "expected a mapping") }
-            let supported = ["cert_file", "key_file", "client_auth_type", "min_version"]
-            for key in tls.keys where !supported.contains(key) {
-                throw fail("tls_server_config.\(key)", "not supported by vcsa_exporter (supported: \(supported.joined(separator: ", ")))")
-            }
-            guard let certFile = tls["cert_file"] as? String, let keyFile = tls["key_file"] as? String else {
-                throw fail("tls_server_config", "cert_file and key_file are both required")
-            }
-            if let auth = tls["client_auth_type"] as? String, auth != "NoClientCert" {
-                throw fail("tls_server_config.client_auth_type", "only NoClientCert is supported; put a TLS-terminating proxy in front for client certificates")
-            }
-            let resolve = { (file: String) in file.hasPrefix("/") ? file : directory + "/" + file }
-            guard let certificate = try? String(contentsOfFile: resolve(certFile), encoding: .utf8), certificate.contains("BEGIN CERTIFICATE") else {
-                throw fail("tls_server_config.cert_file", "\(resolve(certFile)) is not a readable PEM certificate")
-            }
-            guard let key = try? String(contentsOfFile: resolve(keyFile), encoding: .utf8), key.contains("PRIVATE KEY") else {
-                throw fail("tls_server_config.key_file", "\(resolve(keyFile)) is not a readable PEM private key")
-            }
-            var priorities = ServerTLS.priorities(minimumVersion: "TLS12")!
-            if let minimum = tls["min_version"] {
-                guard let minimum = minimum as? String, let value = ServerTLS.priorities(minimumVersion: minimum) else {
-                    throw fail("tls_server_config.min_version", "expected TLS10, TLS11, TLS12 or TLS13")
+        tls = try TLS(section("tls_server_config"), reader: reader, directory: directory)
+        sources += tls?.files ?? []
+
+        if let http = try reader.mapping(section("http_server_config"), at: "http_server_config", known: ["http2", "headers"]) {
+            let field = { (name: String) in http.first { $0.key == name }?.value }
+            http2 = try reader.bool(field("http2"), at: "http_server_config.http2") ?? true
+            for (name, value) in try reader.stringMap(field("headers"), at: "http_server_config.headers") {
+                guard let allowed = Self.allowedHeaders.first(where: { $0.name == name }) else {
+                    throw reader.fail("http_server_config.headers", "HTTP header \"\(name)\" can not be configured (allowed: \(Self.allowedHeaders.map(\.name).joined(separator: ", ")))")
                 }
-                priorities = value
-            }
-            serverTLS = ServerTLS(certificatePEM: certificate, privateKeyPEM: key, priorities: priorities)
-        }
-        if let http = root["http_server_config"] {
-            guard let http = http as? [String: Any] else { throw fail("http_server_config", "expected a mapping") }
-            for key in http.keys where !["headers", "http2"].contains(key) {
-                throw fail("http_server_config.\(key)", "unknown key (expected headers or http2)")
-            }
-            if let headers = http["headers"] {
-                guard let headers = headers as? [String: Any] else { throw fail("http_server_config.headers", "expected a mapping") }
-                for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
-                    guard let canonical = Self.allowedHeaders.first(where: { $0.lowercased() == name.lowercased() }) else {
-                        throw fail("http_server_config.headers.\(name)", "not an allowed header (\(Self.allowedHeaders.joined(separator: ", ")))")
-                    }
-                    self.headers.append((canonical, "\(value)"))
+                if let values = allowed.values, !values.contains(value) {
+                    throw reader.fail("http_server_config.headers.\(name)", "invalid value \"\(value)\"; expected one of \(values.joined(separator: ", "))")
                 }
+                headers.append((name, value))
             }
         }
-        if let users = root["basic_auth_users"] {
-            guard let users = users as? [String: Any] else { throw fail("basic_auth_users", "expected a mapping of user to bcrypt hash") }
-            for (user, hash) in users {
-                guard let hash = hash as? String, hash.hasPrefix("$2") else {
-                    throw fail("basic_auth_users.\(user)", "expected a bcrypt hash ($2y$...)")
-                }
-                basicAuthUsers[user] = hash
+        for (user, hash) in try reader.stringMap(section("basic_auth_users"), at: "basic_auth_users") {
+            if let problem = BasicAuthenticator.problem(withHash: hash) {
+                throw reader.fail("basic_auth_users.\(user)", "not a bcrypt hash: \(problem)")
             }
+            basicAuthUsers[user] = hash
+        }
+        if let limit = try reader.mapping(section("rate_limit"), at: "rate_limit", known: ["interval", "burst"]) {
+            let field = { (name: String) in limit.first { $0.key == name }?.value }
+            var interval = Duration.zero
+            if let text = try reader.string(field("interval"), at: "rate_limit.interval") {
+                do { interval = try GoDuration.parse(text) } catch { throw reader.fail("rate_limit.interval", "\(error)") }
+            }
+            var burst = 0
+            if let text = try reader.string(field("burst"), at: "rate_limit.burst") {
+                guard let value = Int(text), value >= 0 else { throw reader.fail("rate_limit.burst", "expected a whole number, got \"\(text)\"") }
+                burst = value
+            }
+            // As in exporter-toolkit, an interval of 0 turns the limiter off.
+            if interval > .zero { rateLimit = (interval, burst) }
         }
     }
 
-    /// The handler behind basic auth (when configured), with the configured headers added.
-    /// Hashing never runs on libmicrohttpd's thread (see `BasicAuthenticator`).
-    public func wrap(_ handler: @escaping HTTPHandler) -> HTTPHandler {
-        let authenticator = basicAuthUsers.isEmpty ? nil : BasicAuthenticator(users: basicAuthUsers)
-        let headers = self.headers
-        return { request, responder in
-            let responder = headers.isEmpty ? responder : responder.mapping { response in
-                var response = response
-                response.headers += headers
-                return response
-            }
-            guard let authenticator else { return handler(request, responder) }
-            authenticator.check(request.header("authorization")) { verdict in
-                switch verdict {
-                case .allowed:
-                    handler(request, responder)
-                case .denied:
-                    responder.respond(.text(401, "Unauthorized", headers: [("WWW-Authenticate", "Basic realm=\"vcsa_exporter\"")]))
-                case .busy:
-                    responder.respond(.text(503, "Service Unavailable: too many password checks at once", headers: [("Retry-After", "1")]))
-                }
-            }
-        }
+    /// What the file configures, one line per part: for `--web.config.check` and the start-up log.
+    public var summary: [String] {
+        var lines = tls?.summary ?? ["tls: off (plain HTTP)"]
+        lines.append(basicAuthUsers.isEmpty ? "basic auth: off" : "basic auth: \(basicAuthUsers.count) user(s): \(basicAuthUsers.keys.sorted().joined(separator: ", "))")
+        lines.append(headers.isEmpty ? "headers: none" : "headers: " + headers.map { "\($0.name): \($0.value)" }.joined(separator: "; "))
+        lines.append(rateLimit.map { "rate limit: a request every \($0.interval.seconds)s, burst \($0.burst)" } ?? "rate limit: off")
+        if tls != nil { lines.append("http2: \(http2) (not applicable: the server speaks HTTP/1.1)") }
+        return lines
     }
 }
 

@@ -13,7 +13,7 @@ struct ExporterSettings {
     var addresses: [ListenAddress]
     var collectors: Set<CollectorName>
     var adminToken: String?
-    var webConfig: WebConfig
+    var webConfig: WebConfigStore
 }
 
 extension VCSAExporterCommand {
@@ -88,10 +88,8 @@ extension VCSAExporterCommand {
         } else if adminTokenFile != nil {
             logger.warning("--web.admin-token-file is set but the admin API is off (--web.enable-admin-api)")
         }
-        var webConfig = WebConfig()
-        if let webConfigFile {
-            do { webConfig = try WebConfig(path: webConfigFile) } catch { throw StartupError(error.description) }
-        }
+        let webConfig: WebConfigStore
+        do { webConfig = try WebConfigStore(path: webConfigFile, logger: logger) } catch { throw StartupError(error.description) }
         return ExporterSettings(
             // An IPv6 host keeps its brackets, or the URL means something else.
             logger: logger, vcenterURL: "\(scheme)://\(host.contains(":") ? "[\(host)]" : host)\(url.port.map { ":\($0)" } ?? "")",

@@ -23,6 +23,9 @@ struct VCSAExporterCommand: AsyncParsableCommand {
     @Option(name: .customLong("web.config.file"), help: "Path to an exporter-toolkit web configuration file (TLS, basic auth, headers).")
     var webConfigFile: String?
 
+    @Flag(name: .customLong("web.config.check"), help: "Check the --web.config.file, print what it configures, and exit (0: valid, 2: not).")
+    var checkWebConfig = false
+
     @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
     var telemetryPath = "/metrics"
 
@@ -100,6 +103,7 @@ struct VCSAExporterCommand: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
+        if checkWebConfig { return try Self.check(webConfigFile: webConfigFile) }
         let settings = try validatedSettings()
         let logger = settings.logger
         if insecureSkipVerify {
@@ -124,13 +128,16 @@ struct VCSAExporterCommand: AsyncParsableCommand {
         let options = ExporterOptions(telemetryPath: telemetryPath, disableExporterMetrics: disableExporterMetrics,
                                       deadline: ScrapeDeadline(timeout: settings.timeout, offset: .seconds(timeoutOffset)),
                                       vcenterURL: settings.vcenterURL, collectors: settings.collectors, maxRequests: maxRequests)
-        let handler = ExporterHandler(options: options, scraper: scraper, stats: stats, admin: admin, logger: logger)
+        let handler = ExporterHandler(options: options, scraper: scraper, stats: stats, admin: admin, webConfig: settings.webConfig, logger: logger)
         let serve = settings.webConfig.wrap { handler.handle($0, $1) }
+        let refusedClient: @Sendable (String, String) -> Void = { client, reason in
+            logger.warning("TLS client refused", metadata: ["client": "\(client)", "reason": "\(reason)"])
+        }
 
         var servers: [HTTPServer] = []
         for address in settings.addresses {
             let configuration = HTTPServer.Configuration(address: address, tls: settings.webConfig.serverTLS, maxConnectionsPerIP: maxConnectionsPerIP)
-            let server = HTTPServer(configuration: configuration, handler: serve)
+            let server = HTTPServer(configuration: configuration, refusedClient: refusedClient, handler: serve)
             do {
                 try server.start()
             } catch {
@@ -147,16 +154,18 @@ struct VCSAExporterCommand: AsyncParsableCommand {
         ])
 
         // Every request in flight ends by its deadline, at most --vcenter.timeout: that bounds the drain.
-        let started = servers
-        let signal = await ShutdownSignal.wait(onRepeat: { signal in
-            logger.warning("Signal received again: answering what is left with 503", metadata: ["signal": "\(signal)"])
-            for server in started { server.abandonDrain() }
-        })
-        logger.info("Shutting down", metadata: ["signal": "\(signal)"])
-        for server in servers { await server.shutdown(drainTimeout: settings.timeout + .milliseconds(500)) }
-        await client.logout(deadline: .now + .seconds(2))
-        await client.shutdown()
-        logger.info("Stopped")
+        await Shutdown(servers: servers, client: client, logger: logger).run(drainTimeout: settings.timeout + .milliseconds(500))
+    }
+}
+
+extension VCSAExporterCommand {
+    /// `--web.config.check`: the same validation as at start-up, without starting anything.
+    static func check(webConfigFile: String?) throws {
+        guard let webConfigFile else { throw StartupError("--web.config.check needs --web.config.file") }
+        let config: WebConfig
+        do { config = try WebConfig(path: webConfigFile) } catch { throw StartupError(error.description) }
+        print("\(webConfigFile): valid")
+        for line in config.summary { print("  " + line) }
     }
 }
 

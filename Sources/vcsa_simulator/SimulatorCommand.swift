@@ -80,11 +80,11 @@ struct SimulatorCommand: AsyncParsableCommand {
 
         var serverTLS: ServerTLS?
         if let certFile, let keyFile {
-            serverTLS = ServerTLS(certificatePEM: try String(contentsOfFile: certFile, encoding: .utf8), privateKeyPEM: try String(contentsOfFile: keyFile, encoding: .utf8))
+            serverTLS = try ServerTLS(certificatePEM: try String(contentsOfFile: certFile, encoding: .utf8), privateKeyPEM: try String(contentsOfFile: keyFile, encoding: .utf8))
         } else if tls {
             let made = try SelfSignedCertificate.make()
             if let certOut { try made.certificatePEM.write(toFile: certOut, atomically: true, encoding: .utf8) }
-            serverTLS = ServerTLS(certificatePEM: made.certificatePEM, privateKeyPEM: made.keyPEM)
+            serverTLS = try ServerTLS(certificatePEM: made.certificatePEM, privateKeyPEM: made.keyPEM)
         }
 
         let appliance = ApplianceState(

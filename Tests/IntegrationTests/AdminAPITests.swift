@@ -1,4 +1,5 @@
 import Foundation
+import TestHarness
 import Testing
 
 /// The restore-cancel admin endpoint: off by default, a bare authenticated POST, audited and counted.

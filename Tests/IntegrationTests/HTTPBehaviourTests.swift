@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestHarness
 import Testing
 
 /// What Prometheus and people see of the HTTP side.

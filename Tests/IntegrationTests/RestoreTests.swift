@@ -1,4 +1,5 @@
 import Foundation
+import TestHarness
 import Testing
 
 /// Restore job metrics next to the reconciliation job's, and the collector switches.

@@ -1,4 +1,5 @@
 import Foundation
+import TestHarness
 import Testing
 
 /// Every simulator scenario, scraped through the real exporter, gives exactly these values.

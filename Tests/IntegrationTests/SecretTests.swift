@@ -1,4 +1,5 @@
 import Foundation
+import TestHarness
 import Testing
 
 /// The vCenter password never shows up in argv, logs, metrics or pages, even at debug level and on errors.

@@ -1,4 +1,5 @@
 import Foundation
+import TestHarness
 import Testing
 
 /// The exporter holds one vCenter session, renews it once when it expires, backs off when refused, and deletes it on exit.

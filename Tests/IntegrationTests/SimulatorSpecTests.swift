@@ -1,6 +1,7 @@
 import ApplianceAPI
 import Foundation
 import SpecConformance
+import TestHarness
 import Testing
 
 /// The simulator's bodies are what `recovery-api.json` says, for every scenario.

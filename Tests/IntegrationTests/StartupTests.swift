@@ -1,4 +1,5 @@
 import Foundation
+import TestHarness
 import Testing
 
 /// Wrong flags stop start-up with one line naming the flag, and exit code 2.

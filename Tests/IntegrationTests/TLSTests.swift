@@ -1,4 +1,5 @@
 import Foundation
+import TestHarness
 import Testing
 
 /// Certificate verification is on by default, a CA file makes a private CA trusted, and skipping is explicit.
@@ -30,24 +31,19 @@ import Testing
         #expect(metrics["vcsa_api_request_errors_total{error_type=\"TRANSPORT_ERROR\"}"] == 1)
     }
 
-    /// A directory with a self-signed certificate for 127.0.0.1 and a web config serving it (plus `extra` lines).
-    static func webTLS(_ extra: String = "") throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("webtls-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let (status, output) = try run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-                                                   "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
-                                                   "-keyout", "\(directory)/key.pem", "-out", "\(directory)/cert.pem"])
-        guard status == 0 else { throw HarnessError("openssl req: \(output)") }
-        try "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n\(extra)".write(toFile: "\(directory)/web.yml", atomically: true, encoding: .utf8)
-        return directory
+    /// A test PKI with a web config serving its server certificate (plus `extra` lines) as web.yml.
+    static func webTLS(_ extra: String = "") throws -> TestPKI {
+        let pki = try TestPKI()
+        try "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n\(extra)".write(toFile: pki.path("web.yml"), atomically: true, encoding: .utf8)
+        return pki
     }
 
     /// Polls until the exporter answers over HTTPS; returns curl's status and output.
-    static func curlHTTPS(_ directory: String, port: Int) async throws -> (Int32, String) {
+    static func curlHTTPS(_ pki: TestPKI, port: Int) async throws -> (Int32, String) {
         let deadline = ContinuousClock.now + .seconds(10)
         var answer = (Int32(-1), "")
         while ContinuousClock.now < deadline {
-            answer = try run("curl", ["-s", "--cacert", "\(directory)/cert.pem", "https://127.0.0.1:\(port)/metrics"])
+            answer = try run("curl", ["-s", "--cacert", pki.path("ca.pem"), "https://127.0.0.1:\(port)/metrics"])
             if answer.0 == 0 { break }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -55,11 +51,10 @@ import Testing
     }
 
     @Test func exporterServesHTTPSFromTheWebConfig() async throws {
-        let directory = try Self.webTLS("  min_version: TLS12\n")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pki = try Self.webTLS("  min_version: TLS12\n")
         let simulator = try await Simulator(scenario: "running")
-        let exporter = try await Exporter(simulator: simulator, extra: ["--web.config.file", "\(directory)/web.yml"], wait: false)
-        let answer = try await Self.curlHTTPS(directory, port: exporter.port)
+        let exporter = try await Exporter(simulator: simulator, extra: ["--web.config.file", pki.path("web.yml")], wait: false)
+        let answer = try await Self.curlHTTPS(pki, port: exporter.port)
         #expect(answer.0 == 0)
         #expect(answer.1.contains("vcsa_up 1"))
         let plain = try run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(exporter.port)/metrics"])
@@ -68,11 +63,10 @@ import Testing
 
     /// exporter-toolkit's default minimum is TLS 1.2; GnuTLS's own default would still offer 1.0 and 1.1.
     @Test func tlsBelow12IsRefusedWithoutMinVersion() async throws {
-        let directory = try Self.webTLS()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pki = try Self.webTLS()
         let simulator = try await Simulator(scenario: "running")
-        let exporter = try await Exporter(simulator: simulator, extra: ["--web.config.file", "\(directory)/web.yml"], wait: false)
-        #expect(try await Self.curlHTTPS(directory, port: exporter.port).0 == 0)
+        let exporter = try await Exporter(simulator: simulator, extra: ["--web.config.file", pki.path("web.yml")], wait: false)
+        #expect(try await Self.curlHTTPS(pki, port: exporter.port).0 == 0)
         // SECLEVEL=0 lets the client offer the old versions at all; the server must refuse them.
         for version in ["-tls1", "-tls1_1"] {
             let (status, output) = try run("openssl", ["s_client", "-connect", "127.0.0.1:\(exporter.port)", version, "-cipher", "DEFAULT@SECLEVEL=0"], input: "")

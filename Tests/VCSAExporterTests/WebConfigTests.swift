@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MicroHTTPD
 import Synchronization
 import Testing
@@ -11,43 +12,19 @@ import Testing
         return path
     }
 
-    func error(_ yaml: String) throws -> String {
-        let path = try write(yaml)
-        do {
-            _ = try WebConfig(path: path)
-            return "no error"
-        } catch {
-            return error.description.replacingOccurrences(of: path, with: "FILE")
-        }
-    }
-
-    @Test func unknownKeysAreNamed() throws {
-        #expect(try error("tls_server_confg: {}\n") == "--web.config.file: FILE: tls_server_confg: unknown key (expected tls_server_config, http_server_config or basic_auth_users)")
-        #expect(try error("tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [x]\n").hasPrefix("--web.config.file: FILE: tls_server_config.cipher_suites: not supported"))
-    }
-
-    @Test func clientCertificatesAreRefusedRatherThanIgnored() throws {
-        #expect(try error("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n").contains("only NoClientCert is supported"))
-    }
-
-    @Test func missingCertificateFile() throws {
-        #expect(try error("tls_server_config:\n  cert_file: /nonexistent.pem\n  key_file: /nonexistent.key\n") == "--web.config.file: FILE: tls_server_config.cert_file: /nonexistent.pem is not a readable PEM certificate")
-    }
-
-    @Test func basicAuthNeedsBcrypt() throws {
-        #expect(try error("basic_auth_users:\n  alice: plaintext\n") == "--web.config.file: FILE: basic_auth_users.alice: expected a bcrypt hash ($2y$...)")
-    }
-
-    @Test func headersAreLimitedToSecurityHeaders() throws {
-        #expect(try error("http_server_config:\n  headers:\n    Set-Cookie: a\n").contains("not an allowed header"))
-        let config = try WebConfig(path: try write("http_server_config:\n  headers:\n    x-frame-options: DENY\n"))
-        #expect(config.headers.map(\.name) == ["X-Frame-Options"])
+    @Test func headersAreAddedAndTheRateLimitAnswers429() async throws {
+        let store = try WebConfigStore(path: try write("http_server_config:\n  headers:\n    X-Frame-Options: deny\nrate_limit:\n  interval: 1h\n  burst: 2\n"), logger: Logger(label: "test"))
+        let handler = store.wrap { _, responder in responder.respond(.text(200, "ok")) }
+        let statuses = [await answer(handler, HTTPRequest(method: "GET", path: "/")), await answer(handler, HTTPRequest(method: "GET", path: "/")),
+                        await answer(handler, HTTPRequest(method: "GET", path: "/"))]
+        #expect(statuses.map(\.status) == [200, 200, 429], "a burst of 2, then one token an hour")
+        #expect(statuses.allSatisfy { $0.header("X-Frame-Options") == "deny" })
     }
 
     @Test func basicAuthGuardsTheHandler() async throws {
         // bcrypt of "secret" (cost 4), as htpasswd -nbBC 4 would make.
-        let config = try WebConfig(path: try write("basic_auth_users:\n  alice: $2y$04$r/lUtRAmpS7hjGWVeY8o/OGrbJvuARcwAJipgqSsHjiNTeby.oN2a\n"))
-        let handler = config.wrap { _, responder in responder.respond(.text(200, "ok")) }
+        let store = try WebConfigStore(path: try write("basic_auth_users:\n  alice: $2y$04$r/lUtRAmpS7hjGWVeY8o/OGrbJvuARcwAJipgqSsHjiNTeby.oN2a\n"), logger: Logger(label: "test"))
+        let handler = store.wrap { _, responder in responder.respond(.text(200, "ok")) }
         let good = "Basic " + Data("alice:secret".utf8).base64EncodedString()
         let bad = "Basic " + Data("alice:wrong".utf8).base64EncodedString()
         #expect(await answer(handler, HTTPRequest(method: "GET", path: "/", headers: ["authorization": good])).status == 200)
@@ -66,8 +43,8 @@ import Testing
     /// libmicrohttpd's thread calls the handler: a cached pair must be answered before the call
     /// returns, even while other threads are hashing wrong passwords.
     @Test func aBurstOfWrongPasswordsNeverHoldsUpCachedCredentials() async throws {
-        let config = try WebConfig(path: try WebConfigTests().write(Self.config))
-        let handler = config.wrap { _, responder in responder.respond(.text(200, "ok")) }
+        let store = try WebConfigStore(path: try WebConfigTests().write(Self.config), logger: Logger(label: "test"))
+        let handler = store.wrap { _, responder in responder.respond(.text(200, "ok")) }
         let good = HTTPRequest(method: "GET", path: "/", headers: ["authorization": "Basic " + Data("alice:secret".utf8).base64EncodedString()])
         #expect(await answer(handler, good).status == 200)
 

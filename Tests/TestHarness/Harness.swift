@@ -2,14 +2,13 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Where `swift build` put the binaries: beside the test bundle, or VCSA_BIN_DIR.
-enum Binaries {
-    static let directory: String = {
+public enum Binaries {
+    public static let directory: String = {
         if let explicit = ProcessInfo.processInfo.environment["VCSA_BIN_DIR"] { return explicit }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var url = URL(fileURLWithPath: executable)
@@ -19,7 +18,7 @@ enum Binaries {
         return url.path
     }()
 
-    static func path(_ name: String) throws -> String {
+    public static func path(_ name: String) throws -> String {
         let path = directory + "/" + name
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw HarnessError("\(name) not found next to the tests; run `swift build` first (make test does)")
@@ -28,13 +27,13 @@ enum Binaries {
     }
 }
 
-struct HarnessError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct HarnessError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// A free loopback port, found by binding port 0.
-func freePort() -> Int {
+public func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
@@ -48,11 +47,11 @@ func freePort() -> Int {
 }
 
 /// A child process whose stdout and stderr go to a file we can read back.
-final class ChildProcess: @unchecked Sendable {
-    let process = Process()
-    let logPath: String
+public final class ChildProcess: @unchecked Sendable {
+    public let process = Process()
+    public let logPath: String
 
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         logPath = FileManager.default.temporaryDirectory.appendingPathComponent("vcsa-test-\(UUID().uuidString).log").path
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -68,19 +67,19 @@ final class ChildProcess: @unchecked Sendable {
         try process.run()
     }
 
-    var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-    var pid: Int32 { process.processIdentifier }
+    public var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    public var pid: Int32 { process.processIdentifier }
 
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// Waits for exit; returns the exit status (nil on timeout).
-    func waitForExit(timeout: Duration = .seconds(10)) async -> Int32? {
+    public func waitForExit(timeout: Duration = .seconds(10)) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         return process.isRunning ? nil : process.terminationStatus
     }
 
-    func stop() {
+    public func stop() {
         if process.isRunning {
             signal(SIGKILL)
             process.waitUntilExit()
@@ -89,22 +88,22 @@ final class ChildProcess: @unchecked Sendable {
     }
 }
 
-struct HTTPResult {
-    var status: Int
-    var headers: HTTPHeaders
-    var body: [UInt8]
-    var text: String { String(decoding: body, as: UTF8.self) }
+public struct HTTPResult: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+    public var text: String { String(decoding: body, as: UTF8.self) }
 }
 
 /// Sees bodies as sent (no transparent decompression) and opens enough connections for concurrency tests.
-let testClient: HTTPClient = {
+public let testClient: HTTPClient = {
     var configuration = HTTPClient.Configuration(decompression: .disabled)
     configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
     return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
 }()
 
 /// One HTTP exchange with the real servers.
-func http(_ method: HTTPMethod = .GET, _ url: String, headers: [(String, String)] = [], body: String? = nil, timeout: Duration = .seconds(20)) async throws -> HTTPResult {
+public func http(_ method: HTTPMethod = .GET, _ url: String, headers: [(String, String)] = [], body: String? = nil, timeout: Duration = .seconds(20)) async throws -> HTTPResult {
     var request = HTTPClientRequest(url: url)
     request.method = method
     for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -115,7 +114,7 @@ func http(_ method: HTTPMethod = .GET, _ url: String, headers: [(String, String)
 }
 
 /// Polls until `url` answers at all.
-func waitUntilServing(_ url: String, process: ChildProcess) async throws {
+public func waitUntilServing(_ url: String, process: ChildProcess) async throws {
     let deadline = ContinuousClock.now + .seconds(15)
     while ContinuousClock.now < deadline {
         if (try? await http(.GET, url, timeout: .seconds(1))) != nil { return }
@@ -126,7 +125,7 @@ func waitUntilServing(_ url: String, process: ChildProcess) async throws {
 }
 
 /// Samples of an exposition text, keyed by the series as written (`name{labels}`).
-func parseMetrics(_ text: String) -> [String: Double] {
+public func parseMetrics(_ text: String) -> [String: Double] {
     var samples: [String: Double] = [:]
     for line in text.split(separator: "\n") where !line.hasPrefix("#") {
         guard let space = line.lastIndex(of: " ") else { continue }
