@@ -3,22 +3,36 @@ SHELL := /bin/bash
 # Debian packages the build, the tests and the demo need.
 DEB_PACKAGES := libmicrohttpd-dev zlib1g-dev libcrypt-dev libyaml-dev pkg-config openssl curl gzip prometheus \
 	python3 python3-venv python3-yaml yamllint
+# Debian packages `make dist` and `make dist-test` need besides: dpkg-shlibdeps, help2man, strip, lintian.
+DIST_DEB_PACKAGES := dpkg-dev help2man binutils lintian man-db
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Writes the git revision for vcsa_exporter_build_info before every `swift build` below.
-REVISION := bash packaging/revision.sh
+# The version, from the one place it is written.
+VERSION := $(shell sed -n 's/^ *public static let version = "\(.*\)"$$/\1/p' Sources/VCSAExporter/BuildInfo.swift)
+# The Debian revision of the package built from this version.
+DEB_REVISION := 1
+DEB := dist/vcsa-exporter_$(VERSION)-$(DEB_REVISION)_amd64.deb
 # Python tools Debian does not package (deploy/test.sh), from PyPI into a project virtual environment.
 VENV := .venv
 # Debian's interpreter, with python3-venv and python3-yaml (not another python3 first in PATH).
 DEBIAN_PYTHON := /usr/bin/python3
+# Writes the git revision for vcsa_exporter_build_info before every `swift build` below.
+REVISION := bash packaging/revision.sh
 
-.PHONY: deps venv build release test unit-test deploy-test demo bench clean
+.PHONY: deps dist-deps venv build release test unit-test deploy-test demo bench dist dist-test clean
 
-deps:
-	@missing=""; for package in $(DEB_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
+define apt_install
+	@missing=""; for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_PACKAGES))
+
+dist-deps:
+	$(call apt_install,$(DIST_DEB_PACKAGES))
 
 # Remade from scratch when deploy/requirements.txt changes.
 $(VENV)/.installed: deploy/requirements.txt | deps
@@ -38,6 +52,7 @@ release: deps
 	swift build -c release
 
 # The whole suite: Swift unit and integration tests on the real binaries, then the deploy/ checks.
+# (`make dist-test` is not part of it: see the README.)
 test: unit-test deploy-test
 
 unit-test: deps
@@ -54,5 +69,23 @@ demo: build
 bench: release
 	BIN_DIR=$$(swift build -c release --show-bin-path) bash bench/run.sh
 
+# Release artifacts in dist/: the tarball, the Debian package, sha256sums.txt. Only from a
+# committed tree, so that the revision in the binary names exactly what was built
+# (ALLOW_DIRTY=1 overrides; the revision then ends in -dirty).
+dist: deps dist-deps
+	@if [ -z "$(ALLOW_DIRTY)" ] && git rev-parse --git-dir >/dev/null 2>&1 && [ -n "$$(git status --porcelain)" ]; then \
+		echo "make dist: the tree has uncommitted changes (commit them, or ALLOW_DIRTY=1)" >&2; git status --short >&2; exit 1; \
+	fi
+	$(REVISION)
+	# The Swift runtime linked in, no RUNPATH (Debian forbids one to the toolchain), BIND_NOW (hardening).
+	swift build -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now --product vcsa_exporter
+	bash packaging/dist.sh "$$(swift build -c release --show-bin-path)/vcsa_exporter" $(VERSION) $(DEB_REVISION)
+
+# Installs the package on this machine, runs it against the simulator, purges it.
+dist-test: dist
+	$(REVISION)
+	swift build --product vcsa_simulator
+	SIMULATOR=$$(swift build --show-bin-path)/vcsa_simulator bash packaging/dist-test.sh $(DEB)
+
 clean:
-	rm -rf .build $(VENV) Sources/VCSAExporter/Generated
+	rm -rf .build dist $(VENV) Sources/VCSAExporter/Generated
