@@ -1,5 +1,9 @@
 import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -118,7 +122,7 @@ public final class ApplianceClient: Sendable {
 
     /// A 404 NOT_FOUND in a vAPI error body: "no job", as opposed to a missing route or a bare 404.
     static func isNoJob(status: Int, body: [UInt8]) -> Bool {
-        guard status == 404, let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+        guard status == 404, let object = try? ApplianceJSON.decoder().decode([String: JSONValue].self, from: Data(body)),
               object["error_type"] != nil || object["type"] != nil else { return false }
         let error = VAPIError(httpStatus: status, body: body)
         return error.errorType == .notFound && !error.isRouteNotFound

@@ -39,4 +39,8 @@ public struct ScrapeSnapshot: Sendable {
     }
 }
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif

@@ -1,5 +1,9 @@
 import ApplianceAPI
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Turns one scrape's job results into metric families.
 enum JobMetrics {

@@ -1,5 +1,9 @@
 import ApplianceAPI
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 
 /// Runs the enabled collectors against the appliance, concurrently, and remembers what it

@@ -1,6 +1,13 @@
 import ApplianceAPI
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import MicroHTTPD
 import NIOCore
@@ -94,11 +101,12 @@ struct VCSAExporterCommand: AsyncParsableCommand {
         } catch {
             if exitCode(for: error) == .success {
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                Glibc.exit(0)
             }
             let message = error is StartupError ? String(describing: error) : message(for: error)
-            FileHandle.standardError.write(Data("vcsa_exporter: \(message)\n".utf8))
-            Foundation.exit(2)
+            let line = Array("vcsa_exporter: \(message)\n".utf8)
+            _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            Glibc.exit(2)
         }
     }
 
