@@ -4,7 +4,7 @@ SHELL := /bin/bash
 DEB_PACKAGES := libmicrohttpd-dev zlib1g-dev libcrypt-dev libyaml-dev pkg-config openssl curl gzip prometheus
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build release test unit-test deploy-test demo bench clean
+.PHONY: deps build release test unit-test deploy-test resilience-test soak demo bench clean
 
 deps:
 	@missing=""; for package in $(DEB_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
@@ -28,6 +28,15 @@ unit-test: deps
 
 deploy-test: deps
 	BIN_DIR=$$(swift build --show-bin-path) bash deploy/test.sh
+
+# The attacks on the real binaries alone (abusive clients, a faulty appliance, signals); part of unit-test too.
+resilience-test: deps
+	swift build --build-tests
+	swift test --filter ResilienceTests
+
+# 10,000 scrapes across every simulator scenario; fails on growing descriptors or memory, or a leaked session.
+soak: build
+	BIN_DIR=$$(swift build --show-bin-path) bash Tests/soak.sh
 
 demo: build
 	BIN_DIR=$$(swift build --show-bin-path) bash deploy/demo.sh

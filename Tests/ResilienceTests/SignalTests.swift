@@ -98,7 +98,7 @@ import Testing
                     report.problems.append("request sent \(sentAt >= signalAt ? "after" : "before") SIGTERM: \(error)")
                     break
                 }
-                if pause > .zero { Thread.sleep(forTimeInterval: Double(pause.components.attoseconds) / 1e18) }
+                if pause > .zero { Thread.sleep(forTimeInterval: Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18) }
             }
             return report
         }
