@@ -78,6 +78,9 @@ struct VCSAExporterCommand: AsyncParsableCommand {
     @Flag(name: .customLong("collector.restore"), inversion: .prefixedNo, help: "Collect the restore job.")
     var collectRestore = true
 
+    @Flag(name: .customLong("collector.backup"), inversion: .prefixedNo, help: "Collect backup jobs and schedules.")
+    var collectBackup = true
+
     @Option(name: .customLong("log.level"), help: "Only log messages with this severity or above: debug, info, warn, error.")
     var logLevel = "info"
 
