@@ -22,6 +22,26 @@ enum RestoreScenario: String, CaseIterable, Sendable {
     case succeeded, failed, unsupported
 }
 
+/// What the simulated appliance answers on the backup endpoints (job list, details, schedules).
+enum BackupScenario: String, CaseIterable, Sendable {
+    /// No job was ever run; a schedule is enabled.
+    case never
+    /// A successful backup every night for a week.
+    case nightly
+    /// Nightly, but last night's backup failed with an error.
+    case lastFailed = "last-failed"
+    /// Nightly, and one is running now.
+    case running
+    /// The last success ended three days ago.
+    case stale
+    /// Nightly jobs, but the only schedule is disabled.
+    case disabled
+    /// An older appliance: the backup routes are missing.
+    case unsupported
+    /// 500 nightly successes.
+    case many
+}
+
 /// How the simulated appliance answers a restore cancel.
 enum CancelOutcome: String, CaseIterable, Sendable {
     case ok = "OK"
@@ -45,6 +65,33 @@ enum Bodies {
             messages: [message("com.vmware.appliance.recovery.reconciliation.progress", "Reconciling with partner nodes")],
             progress: progress)
     }
+
+    /// `YYYYMMDD-hhmmss-<build>`, as VMware's own scripts read backup job ids.
+    static func backupID(_ start: Date) -> String {
+        let text = APITimestamp.format(start)  // 2026-11-24T02:00:00.000Z
+        let digits = text.filter(\.isNumber)
+        return "\(digits.prefix(8))-\(digits.dropFirst(8).prefix(6))-24322831"
+    }
+
+    static func backup(_ status: BackupJobDetails.Status, start: Date, end: Date?, now: Date, size: Int64?, error: JSONValue? = nil) -> BackupJobDetails {
+        let running = status == .running
+        return BackupJobDetails(
+            location: "sftp://backup.example.com/vcsa/\(backupID(start))", locationUser: "backup", type: "SCHEDULED",
+            messages: error == nil ? [] : [message("com.vmware.applmgmt.backup.failed", "Backup failed: the remote location is full.")],
+            description: message("com.vmware.applmgmt.backup.job", "Backup job"),
+            status: status, cancelable: running, duration: Int64((end ?? now).timeIntervalSince(start)), size: size,
+            progress: running ? .init(total: 100, completed: 40, message: message("com.vmware.applmgmt.backup.progress", "Backing up the database")) : nil,
+            error: error, startTime: start, endTime: end)
+    }
+
+    static let backupFailure: JSONValue = .object([
+        "error_type": .string("ERROR"),
+        "messages": .array([.object([
+            "id": .string("com.vmware.applmgmt.backup.failed"),
+            "default_message": .string("Backup failed: the remote location is full."),
+            "args": .array([]),
+        ])]),
+    ])
 
     static let jobFailure: JSONValue = .object([
         "error_type": .string("ERROR"),

@@ -22,6 +22,9 @@ struct SimulatorRoutes: Sendable {
             return authenticated(request) { restore() }
         case ("POST", "/api/appliance/recovery/restore/job"):
             return authenticated(request) { cancel(request) }
+        case ("GET", "/api/appliance/recovery/backup/job"), ("GET", "/api/appliance/recovery/backup/job/details"),
+             ("GET", "/api/appliance/recovery/backup/schedules"):
+            return authenticated(request) { backup(request) }
         default:
             return Self.vapi(404, Bodies.error(.notFound, VAPIError.routeNotFoundMessageID, "Not found."))
         }
@@ -121,6 +124,33 @@ struct SimulatorRoutes: Sendable {
         }
     }
 
+    // MARK: Backups
+
+    private func backup(_ request: HTTPRequest) -> HTTPResponse {
+        let (scenario, anchor) = appliance.state.withLock { state in
+            switch request.path {
+            case "/api/appliance/recovery/backup/job": state.stats.backupListGets += 1
+            case "/api/appliance/recovery/backup/schedules": state.stats.backupScheduleGets += 1
+            default: state.stats.backupDetailsGets += 1
+            }
+            return (state.backup, state.backupAnchor)
+        }
+        guard scenario != .unsupported else { return Self.vapi(404, Bodies.error(.notFound, VAPIError.routeNotFoundMessageID, "Not found.")) }
+        let jobs = ApplianceState.backupJobs(scenario, anchor: anchor, now: Date())
+        switch request.path {
+        case "/api/appliance/recovery/backup/job":
+            return Self.json(200, jobs.map(\.id))
+        case "/api/appliance/recovery/backup/schedules":
+            return Self.json(200, ApplianceState.backupSchedules(scenario))
+        default:
+            // `jobs=ID&jobs=ID` (collectionFormat multi); none means every job.
+            let wanted = request.query.split(separator: "&").compactMap { $0.hasPrefix("jobs=") ? String($0.dropFirst(5)) : nil }
+            appliance.state.withLock { $0.stats.backupDetailsJobs += wanted.isEmpty ? jobs.count : wanted.count }
+            let selected = wanted.isEmpty ? jobs : jobs.filter { wanted.contains($0.id) }
+            return Self.json(200, Dictionary(uniqueKeysWithValues: selected.map { ($0.id, $0.details) }))
+        }
+    }
+
     /// `POST ...?action=cancel`: an accepted cancel moves an in-progress restore to FAILED, as the appliance does.
     private func cancel(_ request: HTTPRequest) -> HTTPResponse {
         guard request.query == "action=cancel" else {
@@ -175,6 +205,13 @@ struct SimulatorRoutes: Sendable {
         case ("PUT", "/simulator/password"):
             guard !value.isEmpty else { return .text(400, "expected the new password as the body") }
             appliance.state.withLock { $0.password = value }
+            return HTTPResponse(status: 204)
+        case ("PUT", "/simulator/backup-scenario"):
+            guard let scenario = BackupScenario(rawValue: value) else { return Self.unknown(value, BackupScenario.allCases.map(\.rawValue)) }
+            appliance.state.withLock { state in
+                state.backup = scenario
+                state.backupAnchor = Date()
+            }
             return HTTPResponse(status: 204)
         case ("PUT", "/simulator/cancel-result"):
             guard let outcome = CancelOutcome(rawValue: value) else { return Self.unknown(value, CancelOutcome.allCases.map(\.rawValue)) }
