@@ -97,6 +97,7 @@ final class ApplianceState: Sendable {
         }
         switch scenario {
         case .never, .unsupported: return []
+        case .first: return nightly(1)
         case .nightly, .disabled: return nightly(7)
         case .many: return nightly(500)
         case .stale: return nightly(7, shift: 3 * day)

@@ -26,6 +26,8 @@ enum RestoreScenario: String, CaseIterable, Sendable {
 enum BackupScenario: String, CaseIterable, Sendable {
     /// No job was ever run; a schedule is enabled.
     case never
+    /// The appliance's first backup, a success.
+    case first
     /// A successful backup every night for a week.
     case nightly
     /// Nightly, but last night's backup failed with an error.

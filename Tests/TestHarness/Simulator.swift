@@ -10,6 +10,10 @@ public final class Simulator: @unchecked Sendable {
         public var reconciliation_gets: Int
         public var restore_gets: Int
         public var cancels: Int
+        public var backup_list_gets: Int
+        public var backup_details_gets: Int
+        public var backup_details_jobs: Int
+        public var backup_schedule_gets: Int
     }
 
     public static let password = "sim-Pa55-\(UUID().uuidString.prefix(8))"
