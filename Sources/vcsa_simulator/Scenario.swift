@@ -79,30 +79,24 @@ enum Bodies {
         let running = status == .running
         return BackupJobDetails(
             location: "sftp://backup.example.com/vcsa/\(backupID(start))", locationUser: "backup", type: "SCHEDULED",
-            messages: error == nil ? [] : [message("com.vmware.applmgmt.backup.failed", "Backup failed: the remote location is full.")],
+            messages: error == nil ? [] : [backupFailureMessage],
             description: message("com.vmware.applmgmt.backup.job", "Backup job"),
             status: status, cancelable: running, duration: Int64((end ?? now).timeIntervalSince(start)), size: size,
             progress: running ? .init(total: 100, completed: 40, message: message("com.vmware.applmgmt.backup.progress", "Backing up the database")) : nil,
             error: error, startTime: start, endTime: end)
     }
 
-    static let backupFailure: JSONValue = .object([
-        "error_type": .string("ERROR"),
-        "messages": .array([.object([
-            "id": .string("com.vmware.applmgmt.backup.failed"),
-            "default_message": .string("Backup failed: the remote location is full."),
-            "args": .array([]),
-        ])]),
-    ])
+    /// A job's `error`: a vAPI error object on the wire.
+    static func failure(_ message: LocalizableMessage) -> JSONValue {
+        .object([
+            "error_type": .string("ERROR"),
+            "messages": .array([.object(["id": .string(message.id), "default_message": .string(message.defaultMessage), "args": .array([])])]),
+        ])
+    }
 
-    static let jobFailure: JSONValue = .object([
-        "error_type": .string("ERROR"),
-        "messages": .array([.object([
-            "id": .string("com.vmware.appliance.recovery.reconciliation.failed"),
-            "default_message": .string("Reconciliation with partner vCenter failed: partner unreachable."),
-            "args": .array([]),
-        ])]),
-    ])
+    static let backupFailureMessage = message("com.vmware.applmgmt.backup.failed", "Backup failed: the remote location is full.")
+    static let backupFailure = failure(backupFailureMessage)
+    static let jobFailure = failure(message("com.vmware.appliance.recovery.reconciliation.failed", "Reconciliation with partner vCenter failed: partner unreachable."))
 
     static func error(_ type: ErrorType, _ id: String, _ text: String) -> VAPIError {
         VAPIError(errorType: type, messages: [message(id, text)])

@@ -192,34 +192,34 @@ struct SimulatorRoutes: Sendable {
             appliance.state.withLock { $0.stats = ApplianceState.Stats() }
             return HTTPResponse(status: 204)
         case ("PUT", "/simulator/scenario"):
-            guard let scenario = ReconciliationScenario(rawValue: value) else { return Self.unknown(value, ReconciliationScenario.allCases.map(\.rawValue)) }
-            appliance.state.withLock { state in
+            return choose(value) { (state, scenario: ReconciliationScenario) in
                 state.scenario = scenario
                 state.scenarioStart = Date()
             }
-            return HTTPResponse(status: 204)
         case ("PUT", "/simulator/restore-scenario"):
-            guard let scenario = RestoreScenario(rawValue: value) else { return Self.unknown(value, RestoreScenario.allCases.map(\.rawValue)) }
-            appliance.state.withLock { $0.restore = scenario }
-            return HTTPResponse(status: 204)
+            return choose(value) { (state, scenario: RestoreScenario) in state.restore = scenario }
         case ("PUT", "/simulator/password"):
             guard !value.isEmpty else { return .text(400, "expected the new password as the body") }
             appliance.state.withLock { $0.password = value }
             return HTTPResponse(status: 204)
         case ("PUT", "/simulator/backup-scenario"):
-            guard let scenario = BackupScenario(rawValue: value) else { return Self.unknown(value, BackupScenario.allCases.map(\.rawValue)) }
-            appliance.state.withLock { state in
+            return choose(value) { (state, scenario: BackupScenario) in
                 state.backup = scenario
                 state.backupAnchor = Date()
             }
-            return HTTPResponse(status: 204)
         case ("PUT", "/simulator/cancel-result"):
-            guard let outcome = CancelOutcome(rawValue: value) else { return Self.unknown(value, CancelOutcome.allCases.map(\.rawValue)) }
-            appliance.state.withLock { $0.cancelOutcome = outcome }
-            return HTTPResponse(status: 204)
+            return choose(value) { (state, outcome: CancelOutcome) in state.cancelOutcome = outcome }
         default:
             return .text(404, "Not Found")
         }
+    }
+
+    /// Sets a scenario (or cancel answer) named in a control request's body; 400 with the known names otherwise.
+    private func choose<Choice: RawRepresentable & CaseIterable>(_ value: String, _ apply: (inout ApplianceState.State, Choice) -> Void) -> HTTPResponse
+    where Choice.RawValue == String {
+        guard let choice = Choice(rawValue: value) else { return Self.unknown(value, Choice.allCases.map(\.rawValue)) }
+        appliance.state.withLock { apply(&$0, choice) }
+        return HTTPResponse(status: 204)
     }
 
     static func unknown(_ value: String, _ known: [String]) -> HTTPResponse {

@@ -80,10 +80,9 @@ import Testing
     }
 
     @Test func noBackupAPI() async throws {
-        let (m, _, simulator) = try await Self.scrape("unsupported")
+        let (m, _, _) = try await Self.scrape("unsupported")
         #expect(m["vcsa_up"] == 1 && m["vcsa_scrape_collector_success{collector=\"backup\"}"] == 1, "a missing API is not a failure")
         #expect(!m.keys.contains { $0.hasPrefix("vcsa_backup_") })
-        _ = simulator
     }
 
     @Test func manyJobs() async throws {

@@ -60,11 +60,15 @@ public final class Exporter: @unchecked Sendable {
     public let passwordFile: String
     public var url: String { "http://127.0.0.1:\(port)" }
 
+    /// The simulator this exporter points at, kept alive as long as the exporter (Swift may release a local after its last use).
+    private let upstream: Simulator?
+
     public convenience init(simulator: Simulator, extra: [String] = [], password: String = Simulator.password, wait: Bool = true) async throws {
-        try await self.init(vcenterURL: simulator.url, extra: extra, password: password, wait: wait)
+        try await self.init(vcenterURL: simulator.url, upstream: simulator, extra: extra, password: password, wait: wait)
     }
 
-    public init(vcenterURL: String, extra: [String] = [], password: String = Simulator.password, wait: Bool = true) async throws {
+    public init(vcenterURL: String, upstream: Simulator? = nil, extra: [String] = [], password: String = Simulator.password, wait: Bool = true) async throws {
+        self.upstream = upstream
         passwordFile = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID().uuidString)").path
         FileManager.default.createFile(atPath: passwordFile, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
         child = try ChildProcess(try Binaries.path("vcsa_exporter"), [
