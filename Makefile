@@ -1,7 +1,7 @@
 # vcsa_exporter: `make demo` to see it run, `make test` to prove it works. Both install what is missing.
 SHELL := /bin/bash
-# Debian packages the build, the tests and the demo need.
-DEB_PACKAGES := libmicrohttpd-dev zlib1g-dev libcrypt-dev libyaml-dev pkg-config openssl curl gzip prometheus
+# Debian packages the build, the tests and the demo need (chromium: the tests render the landing page in a real browser).
+DEB_PACKAGES := libmicrohttpd-dev zlib1g-dev libcrypt-dev libyaml-dev pkg-config openssl curl gzip prometheus chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build release test unit-test deploy-test resilience-test soak demo bench clean
