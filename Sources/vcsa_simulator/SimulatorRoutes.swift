@@ -89,9 +89,10 @@ struct SimulatorRoutes: Sendable {
         case .running, .slow: return Self.json(200, Bodies.job(.running, progress: 42, start: start, end: nil))
         case .progressing, .expiring: return Self.json(200, appliance.progressingJob(start: start, now: now))
         case .stalled: return Self.json(200, Bodies.job(.running, progress: 37, start: start, end: nil))
-        case .succeeded: return Self.json(200, Bodies.job(.succeeded, progress: 100, start: start, end: start.addingTimeInterval(1800)))
+        // A finished job ended when the scenario was set, never in the future.
+        case .succeeded: return Self.json(200, Bodies.job(.succeeded, progress: 100, start: start.addingTimeInterval(-1800), end: start))
         case .failed:
-            return Self.json(200, Bodies.job(.failed, progress: 63, start: start, end: start.addingTimeInterval(900), error: Bodies.jobFailure))
+            return Self.json(200, Bodies.job(.failed, progress: 63, start: start.addingTimeInterval(-900), end: start, error: Bodies.jobFailure))
         case .unknownStatus:
             var body = Self.json(200, Bodies.job(.running, progress: 50, start: start, end: nil))
             body.body = Array(String(decoding: body.body, as: UTF8.self).replacingOccurrences(of: "\"RUNNING\"", with: "\"PAUSED\"").utf8)

@@ -15,7 +15,7 @@ import Testing
     /// An exporter serving HTTPS with `yaml` (written as web.yml in the PKI directory), answering HTTP at all.
     static func exporter(_ pki: TestPKI, _ yaml: String, simulator: Simulator) async throws -> Exporter {
         try yaml.write(toFile: pki.path("web.yml"), atomically: true, encoding: .utf8)
-        let exporter = try await Exporter(simulator: simulator, extra: ["--web.config.file", pki.path("web.yml"), "--no-collector.restore"], wait: false)
+        let exporter = try await Exporter(simulator: simulator, extra: ["--web.config.file", pki.path("web.yml"), "--no-collector.restore", "--no-collector.backup"], wait: false)
         let deadline = ContinuousClock.now + .seconds(10)
         while try pki.curlStatus("https://127.0.0.1:\(exporter.port)/-/healthy", client: "client") == "000" {
             guard ContinuousClock.now < deadline, exporter.child.process.isRunning else { throw HarnessError("exporter not serving HTTPS:\n\(exporter.child.output)") }
