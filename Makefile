@@ -1,7 +1,7 @@
 # vcsa_exporter: `make demo` to see it run, `make test` to prove it works. Both install what is missing.
 SHELL := /bin/bash
-# Debian packages the build, the tests and the demo need.
-DEB_PACKAGES := libmicrohttpd-dev zlib1g-dev libcrypt-dev libyaml-dev pkg-config openssl curl gzip prometheus \
+# Debian packages the build, the tests and the demo need (chromium: the tests render the landing page in a real browser).
+DEB_PACKAGES := libmicrohttpd-dev zlib1g-dev libcrypt-dev libyaml-dev pkg-config openssl curl gzip prometheus chromium \
 	python3 python3-venv python3-yaml yamllint
 # Debian packages `make dist` and `make dist-test` need besides: dpkg-shlibdeps, help2man, strip, lintian.
 DIST_DEB_PACKAGES := dpkg-dev help2man binutils lintian man-db
@@ -18,7 +18,7 @@ DEBIAN_PYTHON := /usr/bin/python3
 # Writes the git revision for vcsa_exporter_build_info before every `swift build` below.
 REVISION := bash packaging/revision.sh
 
-.PHONY: deps dist-deps venv build release test unit-test deploy-test demo bench dist dist-test clean
+.PHONY: deps dist-deps venv build release test unit-test deploy-test resilience-test soak demo bench dist dist-test clean
 
 define apt_install
 	@missing=""; for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
@@ -51,17 +51,28 @@ release: deps
 	$(REVISION)
 	swift build -c release
 
-# The whole suite: Swift unit and integration tests on the real binaries, then the deploy/ checks.
+# The whole suite: Swift unit and integration tests on the real binaries, the attacks on them, then the deploy/ checks.
 # (`make dist-test` is not part of it: see the README.)
-test: unit-test deploy-test
+test: unit-test resilience-test deploy-test
 
+# The attacks hold every scrape to its deadline, so they run on their own, not beside a hundred other tests on 2 cores.
 unit-test: deps
 	$(REVISION)
 	swift build --build-tests
-	swift test
+	swift test --skip ResilienceTests
 
 deploy-test: deps venv
 	BIN_DIR=$$(swift build --show-bin-path) VENV=$(VENV) PYTHON=$(DEBIAN_PYTHON) bash deploy/test.sh
+
+# The attacks on the real binaries (abusive clients, a faulty appliance, signals under load).
+resilience-test: deps
+	$(REVISION)
+	swift build --build-tests
+	swift test --filter ResilienceTests
+
+# 10,000 scrapes across every simulator scenario; fails on growing descriptors or memory, or a leaked session.
+soak: build
+	BIN_DIR=$$(swift build --show-bin-path) bash Tests/soak.sh
 
 demo: build
 	BIN_DIR=$$(swift build --show-bin-path) bash deploy/demo.sh

@@ -5,6 +5,9 @@ public enum APIOperation: String, Sendable, CaseIterable {
     case reconciliationJobGet = "reconciliation_job_get"
     case restoreJobGet = "restore_job_get"
     case restoreJobCancel = "restore_job_cancel"
+    case backupJobList = "backup_job_list"
+    case backupJobDetailsGet = "backup_job_details_get"
+    case backupSchedulesGet = "backup_schedules_get"
 }
 
 /// What an `ApplianceClient` reports as it works.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The appliance's RFC 3339 timestamps: `2015-01-01T22:13:05.651Z`, with or without fractional seconds.
 public enum APITimestamp {

@@ -1,5 +1,9 @@
 import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -78,6 +82,35 @@ public final class ApplianceClient: Sendable {
         return try transport.decode(RestoreJob.self, from: body, operation: .restoreJobGet)
     }
 
+    /// The ids of the backup jobs the appliance keeps; they sort by time ("YYYYMMDD-hhmmss-build").
+    public func backupJobIDs(deadline: ContinuousClock.Instant) async throws(ApplianceError) -> [String] {
+        let (_, body) = try await authenticated(.backupJobList, method: .GET, path: "/api/appliance/recovery/backup/job", deadline: deadline)
+        return try transport.decode([String].self, from: body, operation: .backupJobList)
+    }
+
+    /// Details of the given backup jobs, by id (one call for all of them).
+    public func backupJobDetails(ids: [String], deadline: ContinuousClock.Instant) async throws(ApplianceError) -> [String: BackupJobDetails] {
+        let query = ids.map { "jobs=" + Self.percentEncoded($0) }.joined(separator: "&")
+        let (_, body) = try await authenticated(.backupJobDetailsGet, method: .GET, path: "/api/appliance/recovery/backup/job/details?\(query)", deadline: deadline)
+        return try transport.decode([String: BackupJobDetails].self, from: body, operation: .backupJobDetailsGet)
+    }
+
+    /// The backup schedules, by schedule id.
+    public func backupSchedules(deadline: ContinuousClock.Instant) async throws(ApplianceError) -> [String: BackupSchedule] {
+        let (_, body) = try await authenticated(.backupSchedulesGet, method: .GET, path: "/api/appliance/recovery/backup/schedules", deadline: deadline)
+        return try transport.decode([String: BackupSchedule].self, from: body, operation: .backupSchedulesGet)
+    }
+
+    /// An id from the appliance, made safe for a query string.
+    static func percentEncoded(_ text: String) -> String {
+        var encoded = ""
+        for byte in text.utf8 {
+            let unreserved = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || [0x2D, 0x2E, 0x5F, 0x7E].contains(byte)
+            encoded += unreserved ? String(UnicodeScalar(byte)) : "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+        }
+        return encoded
+    }
+
     /// Cancels the restore job; the appliance answers a `ReturnResult`, returned decoded and as sent.
     public func cancelRestore(deadline: ContinuousClock.Instant) async throws(ApplianceError) -> (result: CancelResult, body: [UInt8]) {
         let (_, body) = try await authenticated(.restoreJobCancel, method: .POST, path: "/api/appliance/recovery/restore/job?action=cancel", deadline: deadline)
@@ -118,7 +151,7 @@ public final class ApplianceClient: Sendable {
 
     /// A 404 NOT_FOUND in a vAPI error body: "no job", as opposed to a missing route or a bare 404.
     static func isNoJob(status: Int, body: [UInt8]) -> Bool {
-        guard status == 404, let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+        guard status == 404, let object = try? ApplianceJSON.decoder().decode([String: JSONValue].self, from: Data(body)),
               object["error_type"] != nil || object["type"] != nil else { return false }
         let error = VAPIError(httpStatus: status, body: body)
         return error.errorType == .notFound && !error.isRouteNotFound

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where the appliance is and how to trust and log in to it.
 public struct ApplianceConfiguration: Sendable {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `Recovery_Reconciliation_Job_Info`: the reconciliation job as the appliance reports it.
 /// Optional fields are omitted on the wire when unset, never null.

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads a secret (password, token) from a file: secrets never come from argv.
 public enum SecretFile {
@@ -15,9 +22,9 @@ public enum SecretFile {
 
     /// True when anyone on the machine may read the file.
     public static func isWorldReadable(_ path: String) -> Bool {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let mode = attributes[.posixPermissions] as? Int else { return false }
-        return mode & 0o004 != 0
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        return info.st_mode & S_IROTH != 0
     }
 }
 

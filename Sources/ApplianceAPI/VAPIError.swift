@@ -67,4 +67,8 @@ private struct WireError: Decodable {
     }
 }
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif

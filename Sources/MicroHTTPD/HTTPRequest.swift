@@ -1,4 +1,3 @@
-import Foundation
 
 /// One HTTP request as libmicrohttpd delivered it, copied into Swift values.
 public struct HTTPRequest: Sendable {
@@ -33,7 +32,8 @@ public struct HTTPRequest: Sendable {
     public var acceptsGzip: Bool {
         guard let value = header("accept-encoding") else { return false }
         for item in value.split(separator: ",") {
-            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            // Tokens and parameters hold no white space: dropping all of it trims them.
+            let parts = item.split(separator: ";").map { String($0.filter { !$0.isWhitespace }) }
             guard let coding = parts.first?.lowercased(), coding == "gzip" || coding == "x-gzip" else { continue }
             // "gzip;q=0" means "not gzip".
             let quality = parts.dropFirst().first { $0.lowercased().hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1

@@ -1,5 +1,9 @@
 import ApplianceAPI
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import MicroHTTPD
 import Synchronization

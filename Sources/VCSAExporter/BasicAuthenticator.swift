@@ -1,6 +1,13 @@
 import CCrypt
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// Checks HTTP Basic credentials against bcrypt hashes with libxcrypt's `crypt_r()`.
@@ -72,7 +79,7 @@ final class BasicAuthenticator: Sendable {
     /// User and password from an `Authorization: Basic` value.
     private static func credentials(_ authorization: String?) -> (String, String)? {
         guard let authorization, authorization.utf8.count <= 4096, authorization.lowercased().hasPrefix("basic "),
-              let decoded = Data(base64Encoded: String(authorization.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+              let decoded = Data(base64Encoded: String(authorization.dropFirst(6).filter { $0 != " " && $0 != "\t" })),
               let pair = String(data: decoded, encoding: .utf8), let colon = pair.firstIndex(of: ":") else { return nil }
         return (String(pair[..<colon]), String(pair[pair.index(after: colon)...]))
     }

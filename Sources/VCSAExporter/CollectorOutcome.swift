@@ -18,6 +18,7 @@ public enum CollectorOutcome<Value: Sendable>: Sendable {
 public enum CollectorName: String, Sendable, CaseIterable {
     case reconciliation
     case restore
+    case backup
 }
 
 /// One round of upstream calls, shared by every scrape that arrived while it ran.
@@ -26,6 +27,8 @@ public struct ScrapeSnapshot: Sendable {
     public var reconciliationDuration: Duration = .zero
     public var restore: CollectorOutcome<RestoreJob>?
     public var restoreDuration: Duration = .zero
+    public var backup: CollectorOutcome<BackupSnapshot>?
+    public var backupDuration: Duration = .zero
     /// When the exporter last saw reconciliation progress change (set with a present job).
     public var lastProgressChange: Date?
     public var duration: Duration = .zero
@@ -35,8 +38,12 @@ public struct ScrapeSnapshot: Sendable {
 
     /// True when every enabled collector succeeded.
     public var up: Bool {
-        (reconciliation?.succeeded ?? true) && (restore?.succeeded ?? true)
+        (reconciliation?.succeeded ?? true) && (restore?.succeeded ?? true) && (backup?.succeeded ?? true)
     }
 }
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif

@@ -1,6 +1,7 @@
 import ApplianceAPI
 import Logging
 import MicroHTTPD
+import Synchronization
 
 /// Turns one HTTP request into one answer: the routes of the exporter.
 public final class ExporterHandler: Sendable {
@@ -12,6 +13,8 @@ public final class ExporterHandler: Sendable {
     let logger: Logger
     private let rounds = SingleFlight<ScrapeRound>()
     private let limit: InFlightLimit
+    /// The last round's result, for the landing page: it never calls the appliance itself.
+    private let lastSnapshot = Mutex<ScrapeSnapshot?>(nil)
 
     public init(options: ExporterOptions, scraper: Scraper, stats: APICallStats, admin: AdminAPI?, webConfig: WebConfigStore? = nil, logger: Logger) {
         self.options = options
@@ -34,8 +37,11 @@ public final class ExporterHandler: Sendable {
             guard let admitted = limit.admit(responder) else { return responder.respond(InFlightLimit.refusal) }
             metrics(request, admitted)
         case "/":
+            let snapshot = lastSnapshot.withLock { $0 }
             Task { [options, scraper, admin] in
-                responder.respond(LandingPage.response(options: options, restoreUnsupported: await scraper.restoreUnsupported, adminEnabled: admin != nil))
+                let page = LandingPage(options: options, snapshot: snapshot, restoreUnsupported: await scraper.restoreUnsupported,
+                                       backupUnsupported: await scraper.backupUnsupported, adminEnabled: admin != nil)
+                responder.respond(page.response())
             }
         case "/-/healthy":
             responder.respond(.text(200, "Healthy"))
@@ -67,6 +73,7 @@ public final class ExporterHandler: Sendable {
             responder.respond(round.response(for: request))
         }, startingWith: { [self] deadline in
             let snapshot = await scraper.collect(deadline: deadline)
+            lastSnapshot.withLock { $0 = snapshot }
             return ScrapeRound(snapshot: snapshot, body: render(snapshot))
         })
     }
@@ -83,6 +90,10 @@ public final class ExporterHandler: Sendable {
             snapshot.restore = .failure(.deadlineExceeded)
             snapshot.restoreDuration = budget
         }
+        if options.collectors.contains(.backup) {
+            snapshot.backup = .failure(.deadlineExceeded)
+            snapshot.backupDuration = budget
+        }
         return ScrapeRound(snapshot: snapshot, body: render(snapshot))
     }
 
@@ -92,6 +103,7 @@ public final class ExporterHandler: Sendable {
         JobMetrics.writeScrapeHealth(snapshot, to: &writer)
         JobMetrics.writeReconciliation(snapshot, to: &writer)
         JobMetrics.writeRestore(snapshot, to: &writer)
+        JobMetrics.writeBackup(snapshot, to: &writer)
         stats.write(to: &writer)
         admin?.writeMetrics(to: &writer)
         webConfig?.writeMetrics(to: &writer)

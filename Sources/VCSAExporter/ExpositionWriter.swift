@@ -47,10 +47,10 @@ public struct ExpositionWriter {
         append("\n")
     }
 
-    /// A family with a single unlabelled sample.
-    public mutating func single(_ name: String, _ type: MetricType, help: String, _ value: Double) {
+    /// A family with a single sample.
+    public mutating func single(_ name: String, _ type: MetricType, help: String, labels: [(String, String)] = [], _ value: Double) {
         family(name, type, help: help)
-        sample(name, [], value)
+        sample(name, labels, value)
     }
 
     private mutating func append(_ text: String) {

@@ -1,39 +1,202 @@
+import ApplianceAPI
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import MicroHTTPD
 
-/// The page at `/`: what this is, where the metrics are, and what it is configured to do.
-enum LandingPage {
-    static func response(options: ExporterOptions, restoreUnsupported: Bool, adminEnabled: Bool) -> HTTPResponse {
-        let collectors = CollectorName.allCases.map { name in
-            "<li>\(name.rawValue): \(options.collectors.contains(name) ? "enabled" : "disabled")"
-                + (name == .restore && restoreUnsupported ? " (the appliance does not offer the restore job API; restore metrics are left out)" : "")
-                + "</li>"
-        }.joined()
-        let html = """
+/// The page at `/`: the last scrape's jobs at a glance (state in words and colour, progress, times,
+/// errors), where the metrics are, and what the exporter is configured to do. Plain HTML and CSS:
+/// no script, nothing loaded from elsewhere. It never calls the appliance.
+struct LandingPage {
+    var options: ExporterOptions
+    /// The last scrape's result (nil before the first scrape); the page never calls the appliance.
+    var snapshot: ScrapeSnapshot?
+    var restoreUnsupported: Bool
+    var backupUnsupported: Bool
+    var adminEnabled: Bool
+    /// What "ago" counts from.
+    var now = Date()
+
+    /// No script and no outside resource may run or load, even if markup slipped past escaping.
+    static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'"
+
+    func response() -> HTTPResponse {
+        HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: html,
+                     headers: [("Content-Security-Policy", Self.contentSecurityPolicy)])
+    }
+
+    var html: String {
+        let escape = LandingHTML.escape
+        let jobs = snapshot.map { "<div class=\"jobs\">\n" + cards($0).map(\.html).joined() + "</div>" } ?? ""
+        return """
         <!DOCTYPE html>
         <html lang="en">
-        <head><meta charset="utf-8"><title>VCSA Exporter</title></head>
+        <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>VCSA Exporter</title>
+        <style>
+        \(LandingHTML.css)
+        </style></head>
         <body>
         <h1>VCSA Exporter</h1>
-        <p>Prometheus exporter for vCenter Server Appliance recovery jobs. Version \(BuildInfo.version).</p>
-        <ul>
-        <li><a href="\(escape(options.telemetryPath))">Metrics</a></li>
-        <li><a href="/-/healthy">Health</a></li>
-        <li><a href="/-/ready">Readiness</a></li>
-        </ul>
-        <h2>Configuration</h2>
+        <p>Prometheus exporter for vCenter Server Appliance recovery jobs. Version \(escape(BuildInfo.version)).</p>
+        <nav><a href="\(escape(options.telemetryPath))">Metrics</a><a href="/-/healthy">Health</a><a href="/-/ready">Readiness</a></nav>
+        \(summary)
+        \(jobs)
+        <section class="config"><h2>Configuration</h2>
         <p>Appliance: \(escape(options.vcenterURL))</p>
         <p>Collectors:</p><ul>\(collectors)</ul>
         <p>Admin API: \(adminEnabled ? "enabled (POST \(AdminAPI.cancelPath))" : "disabled")</p>
+        </section>
         </body>
         </html>
         """
-        return HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: html)
     }
 
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    /// When the last scrape was, and whether every collector got an answer.
+    var summary: String {
+        guard let snapshot else {
+            return "<p class=\"summary none\"><b>No scrape yet.</b> This page shows what the last scrape of "
+                + "<a href=\"\(LandingHTML.escape(options.telemetryPath))\">the metrics</a> found; it never calls the appliance itself.</p>"
+        }
+        let seconds = snapshot.duration.seconds
+        let took = seconds < 1 ? "\(Int((seconds * 1000).rounded())) ms" : LandingHTML.words(seconds)
+        let outcomes: [(CollectorName, Bool)] = [
+            snapshot.reconciliation.map { (.reconciliation, $0.succeeded) },
+            snapshot.restore.map { (.restore, $0.succeeded) },
+            snapshot.backup.map { (.backup, $0.succeeded) },
+        ].compactMap { $0 }
+        let failed = outcomes.filter { !$0.1 }.map(\.0.rawValue)
+        let health = failed.isEmpty
+            ? "The appliance answered every collector."
+            : "Failed collector\(failed.count == 1 ? "" : "s"): \(failed.joined(separator: ", ")) (vcsa_up 0); its job below shows why."
+        return "<p class=\"summary \(failed.isEmpty ? "succeeded" : "warning")\"><b>Last scrape:</b> "
+            + "\(LandingHTML.utc(snapshot.finishedAt, now: now)), took \(took). \(health)</p>"
+    }
+
+    var collectors: String {
+        CollectorName.allCases.map { name in
+            let unsupported = (name == .restore && restoreUnsupported) || (name == .backup && backupUnsupported)
+            return "<li>\(name.rawValue): \(options.collectors.contains(name) ? "enabled" : "disabled")"
+                + (unsupported ? " (the appliance does not offer the \(name.rawValue) job API; \(name.rawValue) metrics are left out)" : "")
+                + "</li>"
+        }.joined()
+    }
+
+    func cards(_ snapshot: ScrapeSnapshot) -> [JobCard] {
+        [
+            card("Reconciliation job", .reconciliation, snapshot.reconciliation) { reconciliation($0, snapshot) },
+            card("Restore job", .restore, snapshot.restore, restore),
+            card("Newest backup job", .backup, snapshot.backup) { backup($0, snapshot) },
+        ]
+    }
+
+    /// A collector's card: its job when it got an answer, else why there is none.
+    func card<Value>(_ title: String, _ collector: CollectorName, _ outcome: CollectorOutcome<Value>?, _ make: (Value) -> JobCard) -> JobCard {
+        let name = collector.rawValue
+        var card = JobCard(title, state: "Not collected", tone: .none)
+        guard options.collectors.contains(collector) else {
+            card.notes = ["The \(name) collector is off (--no-collector.\(name))."]
+            return card
+        }
+        switch outcome {
+        case .success(let value)?:
+            return make(value)
+        case .failure(let error)?:
+            card.state = "Scrape failed"
+            card.tone = .warning
+            card.notes = ["The last scrape could not read this job (error type \(error.errorType))."]
+            card.fact("Detail", "\(error)")
+        case .unsupported?:
+            card.state = "Not offered"
+            card.notes = ["The appliance does not offer the \(name) job API; its metrics are left out (it is asked again every 10 minutes)."]
+        case nil:
+            card.notes = ["The last scrape did not ask for this job."]
+        }
+        return card
+    }
+
+    func reconciliation(_ job: ReconciliationJob?, _ snapshot: ScrapeSnapshot) -> JobCard {
+        guard let job else {
+            var card = JobCard("Reconciliation job", state: "None", tone: .none)
+            card.fact("Job", "none: the appliance reports no reconciliation job")
+            return card
+        }
+        let (state, tone) = Self.state(job.status.rawValue)
+        var card = JobCard("Reconciliation job", state: state, tone: tone, progress: Double(job.progress) / 100)
+        card.error = LandingHTML.message(of: job.error)
+        card.time("Started", job.startTime, now: now)
+        card.time("Ended", job.endTime, now: now)
+        if let start = job.startTime, let end = job.endTime ?? (job.status == .running ? snapshot.finishedAt : nil) {
+            card.fact(job.endTime == nil ? "Running for" : "Took", LandingHTML.words(end.timeIntervalSince(start)))
+        }
+        if job.status == .running {
+            card.time("Progress changed", snapshot.lastProgressChange, now: now)
+        }
+        if let message = job.messages.first {
+            card.fact("Message", message.defaultMessage)
+        }
+        return card
+    }
+
+    func restore(_ job: RestoreJob) -> JobCard {
+        let (state, tone) = Self.state(job.state.rawValue)
+        var card = JobCard("Restore job", state: state, tone: tone, progress: job.state == .none ? nil : Double(job.progress) / 100)
+        let messages = job.messages.map(\.defaultMessage).joined(separator: " ")
+        if job.state == .failed {
+            card.error = messages.isEmpty ? "the appliance gives no reason" : messages
+        } else if !messages.isEmpty {
+            card.fact("Message", messages)
+        }
+        if job.state == .none {
+            card.fact("Job", "none: no restore is in progress")
+        }
+        return card
+    }
+
+    func backup(_ backup: BackupSnapshot, _ snapshot: ScrapeSnapshot) -> JobCard {
+        var card = JobCard("Newest backup job", state: "None", tone: .none)
+        if let (id, job) = backup.newest {
+            (card.state, card.tone) = Self.state(job.status.rawValue)
+            card.progress = JobMetrics.progress(of: job)
+            card.error = LandingHTML.message(of: job.error) ?? (job.status == .failed ? job.messages.first?.defaultMessage : nil)
+            let scheme = job.locationScheme  // never the path or user of the location
+            card.fact("Job", id, detail: job.type.lowercased() + (scheme.isEmpty ? "" : ", to \(scheme)"))
+            card.time("Started", job.startTime, now: now)
+            card.time("Ended", job.endTime, now: now)
+            if let seconds = JobMetrics.duration(of: job, now: snapshot.finishedAt) {
+                card.fact(job.status.isFinished ? "Took" : "Running for", LandingHTML.words(seconds))
+            }
+            if let size = job.size { card.fact("Size", LandingHTML.bytes(size)) }
+            if !job.status.isFinished, let step = job.progress?.message.defaultMessage, !step.isEmpty {
+                card.fact("Step", step)
+            }
+        } else {
+            card.fact("Job", backup.jobsListed == 0 ? "none: the appliance lists no backup job" : "\(backup.jobsListed) listed; the newest could not be read")
+        }
+        if let (_, success) = backup.lastSuccess, let ended = success.endTime ?? success.startTime {
+            card.time("Last success", ended, now: now)
+        } else {
+            card.notes.append("No successful backup is known.")
+        }
+        if !backup.schedules.isEmpty {
+            card.fact("Schedules", backup.schedules.map { "\($0.id) \($0.schedule.enable ? "enabled" : "disabled")" }.joined(separator: ", "))
+        }
+        return card
+    }
+
+    /// A job state in words and colour: green succeeded, blue under way, red failed, grey none or unknown.
+    static func state(_ raw: String) -> (String, Tone) {
+        switch raw {
+        case "RUNNING": ("Running", .running)
+        case "INPROGRESS": ("In progress", .running)
+        case "PENDING": ("Pending", .running)
+        case "BLOCKED": ("Blocked", .warning)
+        case "SUCCEEDED": ("Succeeded", .succeeded)
+        case "FAILED": ("Failed", .failed)
+        case "NONE": ("None", .none)
+        default: ("Unknown", .none)
+        }
     }
 }
-
-import Foundation

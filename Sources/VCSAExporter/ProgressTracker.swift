@@ -1,5 +1,9 @@
 import ApplianceAPI
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Synchronization
 
 /// Remembers when this exporter last saw the reconciliation progress change,

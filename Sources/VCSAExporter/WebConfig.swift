@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MicroHTTPD
 
 /// exporter-toolkit's web configuration file (`--web.config.file`): TLS, client certificates,

@@ -1,5 +1,9 @@
 import ApplianceAPI
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import MicroHTTPD
 import VCSAExporter
@@ -69,8 +73,9 @@ extension VCSAExporterCommand {
         var collectors: Set<CollectorName> = []
         if collectReconciliation { collectors.insert(.reconciliation) }
         if collectRestore { collectors.insert(.restore) }
+        if collectBackup { collectors.insert(.backup) }
         guard !collectors.isEmpty else {
-            throw StartupError("--no-collector.reconciliation and --no-collector.restore leave nothing to collect; enable at least one collector")
+            throw StartupError("--no-collector.reconciliation, --no-collector.restore and --no-collector.backup leave nothing to collect; enable at least one collector")
         }
 
         var adminToken: String?

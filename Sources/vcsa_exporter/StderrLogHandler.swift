@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 /// A swift-log handler writing one line per event to stderr, as logfmt or JSON, like exporter-toolkit's promslog.
@@ -36,7 +43,9 @@ struct StderrLogHandler: LogHandler {
         case .json:
             line = "{" + fields.map { "\(Self.jsonString($0.0)):\(Self.jsonString($0.1))" }.joined(separator: ",") + "}"
         }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        // One write(2) per line, so that lines from different threads never interleave.
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 
     /// swift-log's levels folded onto promslog's four.

@@ -1,6 +1,13 @@
 import ApplianceAPI
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import MicroHTTPD
 import NIOCore
@@ -71,6 +78,9 @@ struct VCSAExporterCommand: AsyncParsableCommand {
     @Flag(name: .customLong("collector.restore"), inversion: .prefixedNo, help: "Collect the restore job.")
     var collectRestore = true
 
+    @Flag(name: .customLong("collector.backup"), inversion: .prefixedNo, help: "Collect backup jobs and schedules.")
+    var collectBackup = true
+
     @Option(name: .customLong("log.level"), help: "Only log messages with this severity or above: debug, info, warn, error.")
     var logLevel = "info"
 
@@ -94,11 +104,12 @@ struct VCSAExporterCommand: AsyncParsableCommand {
         } catch {
             if exitCode(for: error) == .success {
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                Glibc.exit(0)
             }
             let message = error is StartupError ? String(describing: error) : message(for: error)
-            FileHandle.standardError.write(Data("vcsa_exporter: \(message)\n".utf8))
-            Foundation.exit(2)
+            let line = Array("vcsa_exporter: \(message)\n".utf8)
+            _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            Glibc.exit(2)
         }
     }
 

@@ -12,7 +12,9 @@ struct SimulatorCommand: AsyncParsableCommand {
         discussion: """
         Reconciliation scenarios: \(ReconciliationScenario.allCases.map(\.rawValue).joined(separator: ", ")).
         Restore scenarios: \(RestoreScenario.allCases.map(\.rawValue).joined(separator: ", ")).
-        Control API: PUT /simulator/scenario, PUT /simulator/restore-scenario, PUT /simulator/cancel-result (body: the name),
+        Backup scenarios: \(BackupScenario.allCases.map(\.rawValue).joined(separator: ", ")).
+        Control API: PUT /simulator/scenario, PUT /simulator/restore-scenario, PUT /simulator/backup-scenario,
+        PUT /simulator/cancel-result (body: the name),
         PUT /simulator/password (body: the new password), GET /simulator/stats, POST /simulator/reset.
         """
     )
@@ -25,6 +27,9 @@ struct SimulatorCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("restore-scenario"), help: "Restore scenario.")
     var restoreScenario = "none"
+
+    @Option(name: .customLong("backup-scenario"), help: "Backup scenario.")
+    var backupScenario = "nightly"
 
     @Option(name: .customLong("cancel-result"), help: "Answer to a restore cancel: OK, WARNING, FAIL, ERROR or UNKNOWN-STATUS.")
     var cancelResult = "OK"
@@ -66,6 +71,9 @@ struct SimulatorCommand: AsyncParsableCommand {
         guard let restore = RestoreScenario(rawValue: restoreScenario) else {
             throw ValidationError("--restore-scenario: unknown \"\(restoreScenario)\"; expected one of \(RestoreScenario.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        guard let backup = BackupScenario(rawValue: backupScenario) else {
+            throw ValidationError("--backup-scenario: unknown \"\(backupScenario)\"; expected one of \(BackupScenario.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         guard let cancel = CancelOutcome(rawValue: cancelResult) else {
             throw ValidationError("--cancel-result: expected one of \(CancelOutcome.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -88,7 +96,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         }
 
         let appliance = ApplianceState(
-            username: username, password: password, scenario: scenario, restore: restore, cancelOutcome: cancel,
+            username: username, password: password, scenario: scenario, restore: restore, backup: backup, cancelOutcome: cancel,
             progressDuration: progressDuration, sessionExpiryRequests: sessionExpiryRequests,
             latency: try seconds(latency, "--latency"), loginLatency: try seconds(loginLatency, "--login-latency"))
         let routes = SimulatorRoutes(appliance: appliance)

@@ -22,6 +22,9 @@ struct SimulatorRoutes: Sendable {
             return authenticated(request) { restore() }
         case ("POST", "/api/appliance/recovery/restore/job"):
             return authenticated(request) { cancel(request) }
+        case ("GET", "/api/appliance/recovery/backup/job"), ("GET", "/api/appliance/recovery/backup/job/details"),
+             ("GET", "/api/appliance/recovery/backup/schedules"):
+            return authenticated(request) { backup(request) }
         default:
             return Self.vapi(404, Bodies.error(.notFound, VAPIError.routeNotFoundMessageID, "Not found."))
         }
@@ -86,9 +89,10 @@ struct SimulatorRoutes: Sendable {
         case .running, .slow: return Self.json(200, Bodies.job(.running, progress: 42, start: start, end: nil))
         case .progressing, .expiring: return Self.json(200, appliance.progressingJob(start: start, now: now))
         case .stalled: return Self.json(200, Bodies.job(.running, progress: 37, start: start, end: nil))
-        case .succeeded: return Self.json(200, Bodies.job(.succeeded, progress: 100, start: start, end: start.addingTimeInterval(1800)))
+        // A finished job ended when the scenario was set, never in the future.
+        case .succeeded: return Self.json(200, Bodies.job(.succeeded, progress: 100, start: start.addingTimeInterval(-1800), end: start))
         case .failed:
-            return Self.json(200, Bodies.job(.failed, progress: 63, start: start, end: start.addingTimeInterval(900), error: Bodies.jobFailure))
+            return Self.json(200, Bodies.job(.failed, progress: 63, start: start.addingTimeInterval(-900), end: start, error: Bodies.jobFailure))
         case .unknownStatus:
             var body = Self.json(200, Bodies.job(.running, progress: 50, start: start, end: nil))
             body.body = Array(String(decoding: body.body, as: UTF8.self).replacingOccurrences(of: "\"RUNNING\"", with: "\"PAUSED\"").utf8)
@@ -118,6 +122,33 @@ struct SimulatorRoutes: Sendable {
         case .failed:
             return Self.json(200, RestoreJob(state: .failed, messages: [Bodies.message("com.vmware.appliance.recovery.restore.failed", "Restore failed.")], progress: 40))
         case .unsupported: return Self.vapi(404, Bodies.error(.notFound, VAPIError.routeNotFoundMessageID, "Not found."))
+        }
+    }
+
+    // MARK: Backups
+
+    private func backup(_ request: HTTPRequest) -> HTTPResponse {
+        let (scenario, anchor) = appliance.state.withLock { state in
+            switch request.path {
+            case "/api/appliance/recovery/backup/job": state.stats.backupListGets += 1
+            case "/api/appliance/recovery/backup/schedules": state.stats.backupScheduleGets += 1
+            default: state.stats.backupDetailsGets += 1
+            }
+            return (state.backup, state.backupAnchor)
+        }
+        guard scenario != .unsupported else { return Self.vapi(404, Bodies.error(.notFound, VAPIError.routeNotFoundMessageID, "Not found.")) }
+        let jobs = ApplianceState.backupJobs(scenario, anchor: anchor, now: Date())
+        switch request.path {
+        case "/api/appliance/recovery/backup/job":
+            return Self.json(200, jobs.map(\.id))
+        case "/api/appliance/recovery/backup/schedules":
+            return Self.json(200, ApplianceState.backupSchedules(scenario))
+        default:
+            // `jobs=ID&jobs=ID` (collectionFormat multi); none means every job.
+            let wanted = request.query.split(separator: "&").compactMap { $0.hasPrefix("jobs=") ? String($0.dropFirst(5)) : nil }
+            appliance.state.withLock { $0.stats.backupDetailsJobs += wanted.isEmpty ? jobs.count : wanted.count }
+            let selected = wanted.isEmpty ? jobs : jobs.filter { wanted.contains($0.id) }
+            return Self.json(200, Dictionary(uniqueKeysWithValues: selected.map { ($0.id, $0.details) }))
         }
     }
 
@@ -162,27 +193,34 @@ struct SimulatorRoutes: Sendable {
             appliance.state.withLock { $0.stats = ApplianceState.Stats() }
             return HTTPResponse(status: 204)
         case ("PUT", "/simulator/scenario"):
-            guard let scenario = ReconciliationScenario(rawValue: value) else { return Self.unknown(value, ReconciliationScenario.allCases.map(\.rawValue)) }
-            appliance.state.withLock { state in
+            return choose(value) { (state, scenario: ReconciliationScenario) in
                 state.scenario = scenario
                 state.scenarioStart = Date()
             }
-            return HTTPResponse(status: 204)
         case ("PUT", "/simulator/restore-scenario"):
-            guard let scenario = RestoreScenario(rawValue: value) else { return Self.unknown(value, RestoreScenario.allCases.map(\.rawValue)) }
-            appliance.state.withLock { $0.restore = scenario }
-            return HTTPResponse(status: 204)
+            return choose(value) { (state, scenario: RestoreScenario) in state.restore = scenario }
         case ("PUT", "/simulator/password"):
             guard !value.isEmpty else { return .text(400, "expected the new password as the body") }
             appliance.state.withLock { $0.password = value }
             return HTTPResponse(status: 204)
+        case ("PUT", "/simulator/backup-scenario"):
+            return choose(value) { (state, scenario: BackupScenario) in
+                state.backup = scenario
+                state.backupAnchor = Date()
+            }
         case ("PUT", "/simulator/cancel-result"):
-            guard let outcome = CancelOutcome(rawValue: value) else { return Self.unknown(value, CancelOutcome.allCases.map(\.rawValue)) }
-            appliance.state.withLock { $0.cancelOutcome = outcome }
-            return HTTPResponse(status: 204)
+            return choose(value) { (state, outcome: CancelOutcome) in state.cancelOutcome = outcome }
         default:
             return .text(404, "Not Found")
         }
+    }
+
+    /// Sets a scenario (or cancel answer) named in a control request's body; 400 with the known names otherwise.
+    private func choose<Choice: RawRepresentable & CaseIterable>(_ value: String, _ apply: (inout ApplianceState.State, Choice) -> Void) -> HTTPResponse
+    where Choice.RawValue == String {
+        guard let choice = Choice(rawValue: value) else { return Self.unknown(value, Choice.allCases.map(\.rawValue)) }
+        appliance.state.withLock { apply(&$0, choice) }
+        return HTTPResponse(status: 204)
     }
 
     static func unknown(_ value: String, _ known: [String]) -> HTTPResponse {

@@ -74,4 +74,24 @@ import Testing
         let unknown = try decoder.decode(RestoreJob.self, from: Data(#"{"state":"PAUSED","messages":[],"progress":1}"#.utf8))
         #expect(unknown.state == .unknown)
     }
+
+    @Test func backupBodies() throws {
+        let ids = try decoder.decode([String].self, from: try Fixture.data("backup-job-list.json"))
+        #expect(ids.sorted(by: >).first == "20261124-020000-24322831", "ids sort by time")
+        let details = try decoder.decode([String: BackupJobDetails].self, from: try Fixture.data("backup-job-details.json"))
+        let running = try #require(details["20261124-020000-24322831"])
+        #expect(running.status == .running && running.progress?.completed == 40 && running.endTime == nil && running.locationScheme == "sftp")
+        let failed = try #require(details["20261123-020000-24322831"])
+        #expect(failed.status == .failed && failed.type == "MANUAL" && failed.locationScheme == "nfs" && failed.error != nil)
+        #expect(failed.endTime.map { $0.timeIntervalSince1970 } == 1795399500)
+        let schedules = try decoder.decode([String: BackupSchedule].self, from: try Fixture.data("backup-schedules.json"))
+        #expect(schedules["default"]?.enable == true && schedules["default"]?.retentionInfo?.maxCount == 7)
+        #expect(schedules["weekly"]?.enable == false && schedules["weekly"]?.retentionInfo == nil)
+    }
+
+    @Test func backupTypesAndStatusesAreOpen() throws {
+        let body = #"{"location":"LOCAL","location_user":"","type":"LOCAL_BACKUP","messages":[],"description":{"id":"x","default_message":"x","args":[]},"service":"s","operation":"o","status":"PAUSED","cancelable":false}"#
+        let job = try decoder.decode(BackupJobDetails.self, from: Data(body.utf8))
+        #expect(job.status == .unknown && job.type == "LOCAL_BACKUP" && job.locationScheme == "")
+    }
 }

@@ -18,6 +18,9 @@ import Testing
         ("error-legacy-not-found.json", "/rest/appliance/recovery/reconciliation/job", "get", 404),
         ("restore-inprogress.json", "/api/appliance/recovery/restore/job", "get", 200),
         ("cancel-warning.json", "/api/appliance/recovery/restore/job?action=cancel", "post", 200),
+        ("backup-job-list.json", "/api/appliance/recovery/backup/job", "get", 200),
+        ("backup-job-details.json", "/api/appliance/recovery/backup/job/details", "get", 200),
+        ("backup-schedules.json", "/api/appliance/recovery/backup/schedules", "get", 200),
     ])
     func fixtureConformsToSpec(name: String, path: String, method: String, status: Int) throws {
         let spec = try SpecSchema()

@@ -7,7 +7,7 @@ import Testing
 @Suite struct HTTPBehaviourTests {
     @Test func concurrentScrapesShareOneUpstreamCall() async throws {
         let simulator = try await Simulator(scenario: "running", extra: ["--latency", "1"])
-        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup"])
         // Log in first so that only the job GET is in flight when the scrapes arrive.
         _ = try await exporter.metrics()
         let before = try await simulator.stats().reconciliation_gets
@@ -21,7 +21,7 @@ import Testing
 
     @Test func scrapeTimeoutHeaderShortensTheDeadline() async throws {
         let simulator = try await Simulator(scenario: "slow")
-        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--vcenter.timeout", "20s", "--timeout-offset", "0.5"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup", "--vcenter.timeout", "20s", "--timeout-offset", "0.5"])
         let clock = ContinuousClock()
         let started = clock.now
         let response = try await exporter.scrape(headers: [("X-Prometheus-Scrape-Timeout-Seconds", "1.5")])
@@ -38,7 +38,7 @@ import Testing
     /// scraper still serves the patient ones (it lasts --vcenter.timeout, not the starter's budget).
     @Test func joinedScrapesKeepTheirOwnDeadlines() async throws {
         let simulator = try await Simulator(scenario: "running", extra: ["--latency", "2"])
-        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--vcenter.timeout", "8s"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup", "--vcenter.timeout", "8s"])
         _ = try await exporter.metrics()  // logged in; now only the job GET (2 s) is in flight per round
         let hurriedHeader = [("X-Prometheus-Scrape-Timeout-Seconds", "1")]
         let patientHeader = [("X-Prometheus-Scrape-Timeout-Seconds", "10")]
@@ -68,7 +68,7 @@ import Testing
 
     @Test func maxRequestsZeroMeansNoLimit() async throws {
         let simulator = try await Simulator(scenario: "running", extra: ["--latency", "1"])
-        let exporter = try await Exporter(simulator: simulator, extra: ["--web.max-requests", "0", "--no-collector.restore"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--web.max-requests", "0", "--no-collector.restore", "--no-collector.backup"])
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<50 { group.addTask { try await exporter.scrape().status } }
             return try await group.reduce(into: [Int]()) { $0.append($1) }
@@ -119,7 +119,7 @@ import Testing
 
     @Test func tooManyConcurrentRequestsGet503() async throws {
         let simulator = try await Simulator(scenario: "running", extra: ["--latency", "1.5"])
-        let exporter = try await Exporter(simulator: simulator, extra: ["--web.max-requests", "1", "--no-collector.restore"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--web.max-requests", "1", "--no-collector.restore", "--no-collector.backup"])
         async let slow = exporter.scrape()
         try await Task.sleep(for: .milliseconds(300))
         let refused = try await exporter.scrape()

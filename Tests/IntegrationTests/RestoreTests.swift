@@ -57,7 +57,7 @@ import Testing
 
     @Test func collectorsCanBeTurnedOff() async throws {
         let simulator = try await Simulator(scenario: "running", extra: ["--restore-scenario", "in-progress"])
-        let noRestore = try await Exporter(simulator: simulator, extra: ["--no-collector.restore"]).metrics()
+        let noRestore = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup"]).metrics()
         #expect(noRestore.keys.filter { $0.hasPrefix("vcsa_restore_job") || $0.contains("collector=\"restore\"") }.isEmpty)
         let noReconciliation = try await Exporter(simulator: simulator, extra: ["--no-collector.reconciliation", "--collector.restore"]).metrics()
         #expect(noReconciliation.keys.filter { $0.hasPrefix("vcsa_reconciliation_job") }.isEmpty)

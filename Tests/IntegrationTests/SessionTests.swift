@@ -19,7 +19,7 @@ import Testing
 
     @Test func expiredSessionIsRenewedOnceAndTheScrapeSucceeds() async throws {
         let simulator = try await Simulator(scenario: "running", extra: ["--session-expiry-requests", "2"])
-        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup"])
         for _ in 0..<6 { #expect(try await exporter.metrics()["vcsa_up"] == 1) }
         let stats = try await simulator.stats()
         // Requests 1-2 on session 1, the 3rd is refused and retried on session 2, and so on.
@@ -42,7 +42,7 @@ import Testing
 
     @Test func inFlightScrapeIsAnsweredBeforeExit() async throws {
         let simulator = try await Simulator(scenario: "running", extra: ["--latency", "1"])
-        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup"])
         _ = try await exporter.metrics()
         async let pending = exporter.scrape()
         try await Task.sleep(for: .milliseconds(300))
@@ -77,7 +77,7 @@ import Testing
     /// again on every scrape would pile sessions up until vCenter's per-user limit refuses them all.
     @Test func aSlowLoginFinishesInTheBackgroundAndIsReused() async throws {
         let simulator = try await Simulator(scenario: "running", extra: ["--login-latency", "2"])
-        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--vcenter.timeout", "1s"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup", "--vcenter.timeout", "1s"])
         let first = try await exporter.metrics()
         #expect(first["vcsa_up"] == 0, "the scrape's budget ends before the login does")
         try await Task.sleep(for: .milliseconds(2500))
@@ -89,7 +89,7 @@ import Testing
 
     @Test func aRotatedPasswordFileEndsTheBackOffAtOnce() async throws {
         let simulator = try await Simulator(scenario: "running", extra: ["--session-expiry-requests", "2"])
-        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup"])
         #expect(try await exporter.metrics()["vcsa_up"] == 1)
         // SSO rotates the password; the session runs out and the old password is refused.
         let rotated = "rotated-\(UUID().uuidString)"

@@ -46,6 +46,28 @@ import Testing
         }
     }
 
+    @Test func backupBodiesConform() async throws {
+        let spec = try SpecSchema()
+        let simulator = try await Simulator(scenario: "none")
+        let id = try await session(simulator)
+        let base = "/api/appliance/recovery/backup"
+        // `unsupported` answers a route-not-found 404 on purpose, as an older appliance does.
+        for scenario in ["never", "first", "nightly", "last-failed", "running", "stale", "disabled", "many"] {
+            try await simulator.control("backup-scenario", scenario)
+            let list = try await http(.GET, "\(simulator.url)\(base)/job", headers: [("vmware-api-session-id", id)])
+            #expect(list.status == 200)
+            #expect(try spec.problems(Data(list.body), path: "\(base)/job", method: "get", status: 200) == [], "list \(scenario)")
+            let ids = try JSONDecoder().decode([String].self, from: Data(list.body))
+            let query = ids.prefix(3).map { "jobs=\($0)" }.joined(separator: "&")
+            let details = try await http(.GET, "\(simulator.url)\(base)/job/details?\(query)", headers: [("vmware-api-session-id", id)])
+            #expect(details.status == 200)
+            #expect(try spec.problems(Data(details.body), path: "\(base)/job/details", method: "get", status: 200) == [], "details \(scenario)")
+            #expect(try JSONDecoder().decode([String: JSONValue].self, from: Data(details.body)).keys.sorted() == ids.prefix(3).sorted(), "only the jobs asked for")
+            let schedules = try await http(.GET, "\(simulator.url)\(base)/schedules", headers: [("vmware-api-session-id", id)])
+            #expect(try spec.problems(Data(schedules.body), path: "\(base)/schedules", method: "get", status: 200) == [], "schedules \(scenario)")
+        }
+    }
+
     @Test func unauthenticatedAndLogoutConform() async throws {
         let spec = try SpecSchema()
         let simulator = try await Simulator(scenario: "running")

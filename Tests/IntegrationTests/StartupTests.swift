@@ -32,8 +32,8 @@ import Testing
         .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--vcenter.timeout", "3000000h"], message: "--vcenter.timeout: invalid duration \"3000000h\": out of range"),
         .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--vcenter.timeout", "2h"], message: "--vcenter.timeout: \"2h\" must be greater than 0 and at most 1h"),
         .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--web.max-requests=-1"], message: "--web.max-requests: must be 0 (unlimited) or more"),
-        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--no-collector.reconciliation", "--no-collector.restore"],
-              message: "--no-collector.reconciliation and --no-collector.restore leave nothing to collect"),
+        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--no-collector.reconciliation", "--no-collector.restore", "--no-collector.backup"],
+              message: "--no-collector.reconciliation, --no-collector.restore and --no-collector.backup leave nothing to collect"),
     ]
 
     @Test(arguments: cases)
@@ -55,7 +55,7 @@ import Testing
         let help = try ChildProcess(try Binaries.path("vcsa_exporter"), ["--help"])
         defer { help.stop() }
         #expect(await help.waitForExit() == 0)
-        for flag in ["--web.listen-address", "--web.config.file", "--web.telemetry-path", "--log.level", "--log.format", "--no-collector.restore"] {
+        for flag in ["--web.listen-address", "--web.config.file", "--web.telemetry-path", "--log.level", "--log.format", "--no-collector.restore", "--no-collector.backup"] {
             #expect(help.output.contains(flag), "help lacks \(flag)")
         }
     }

@@ -9,22 +9,22 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: certificate) }
         let simulator = try await Simulator(scenario: "running", extra: ["--tls", "--tls.cert-out", certificate], tls: true)
 
-        let untrusted = try await Exporter(simulator: simulator, extra: ["--no-collector.restore"])
+        let untrusted = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup"])
         let refused = try await untrusted.metrics()
         #expect(refused["vcsa_up"] == 0)
         #expect(refused["vcsa_api_request_errors_total{error_type=\"TLS_ERROR\"}"] == 1)
 
-        let trusted = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--vcenter.tls.ca-file", certificate])
+        let trusted = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup", "--vcenter.tls.ca-file", certificate])
         #expect(try await trusted.metrics()["vcsa_up"] == 1)
 
-        let skipping = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--vcenter.tls.insecure-skip-verify"])
+        let skipping = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup", "--vcenter.tls.insecure-skip-verify"])
         #expect(try await skipping.metrics()["vcsa_up"] == 1)
         #expect(skipping.child.output.contains("TLS certificate verification of the appliance is OFF"))
     }
 
     @Test func refusedConnectionIsATransportError() async throws {
         let simulator = try await Simulator(scenario: "running")
-        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup"])
         simulator.child.stop()
         let metrics = try await exporter.metrics()
         #expect(metrics["vcsa_up"] == 0)
@@ -79,7 +79,7 @@ import Testing
     @Test func anIPv6ApplianceURLWorks() async throws {
         let simulator = try await Simulator(scenario: "running", host: "[::1]")
         #expect(simulator.url.hasPrefix("http://[::1]:"))
-        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup"])
         let metrics = try await exporter.metrics()
         #expect(metrics["vcsa_up"] == 1)
         #expect(metrics["vcsa_api_request_errors_total{error_type=\"TRANSPORT_ERROR\"}"] == 0)

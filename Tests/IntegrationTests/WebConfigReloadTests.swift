@@ -15,7 +15,7 @@ import Testing
     /// An exporter serving HTTPS with `yaml` (written as web.yml in the PKI directory), answering HTTP at all.
     static func exporter(_ pki: TestPKI, _ yaml: String, simulator: Simulator) async throws -> Exporter {
         try yaml.write(toFile: pki.path("web.yml"), atomically: true, encoding: .utf8)
-        let exporter = try await Exporter(simulator: simulator, extra: ["--web.config.file", pki.path("web.yml"), "--no-collector.restore"], wait: false)
+        let exporter = try await Exporter(simulator: simulator, extra: ["--web.config.file", pki.path("web.yml"), "--no-collector.restore", "--no-collector.backup"], wait: false)
         let deadline = ContinuousClock.now + .seconds(10)
         while try pki.curlStatus("https://127.0.0.1:\(exporter.port)/-/healthy", client: "client") == "000" {
             guard ContinuousClock.now < deadline, exporter.child.process.isRunning else { throw HarnessError("exporter not serving HTTPS:\n\(exporter.child.output)") }
@@ -24,13 +24,18 @@ import Testing
         return exporter
     }
 
-    @Test func clientCertificatesAreCheckedBeforeAnyHandler() async throws {
+    /// A PKI with a client certificate for prometheus.example.com, a simulator, and an exporter serving mutual TLS plus `extra`.
+    static func serving(_ extra: String = "") async throws -> (pki: TestPKI, simulator: Simulator, exporter: Exporter) {
         let pki = try TestPKI()
         try pki.issue("client", san: "DNS:prometheus.example.com")
+        let simulator = try await Simulator(scenario: "running")
+        return (pki, simulator, try await exporter(pki, mutualTLS(pki, extra: extra), simulator: simulator))
+    }
+
+    @Test func clientCertificatesAreCheckedBeforeAnyHandler() async throws {
+        let (pki, simulator, exporter) = try await Self.serving("  client_allowed_sans: [prometheus.example.com]\n")
         try pki.issue("stranger", san: "DNS:prometheus.example.com", by: "other-ca")
         try pki.issue("outsider", san: "DNS:grafana.example.com")
-        let simulator = try await Simulator(scenario: "running")
-        let exporter = try await Self.exporter(pki, Self.mutualTLS(pki, extra: "  client_allowed_sans: [prometheus.example.com]\n"), simulator: simulator)
         let url = "https://127.0.0.1:\(exporter.port)/metrics"
         #expect(try pki.curlStatus(url, client: "client") == "200")
         #expect(try pki.curlStatus(url, client: "stranger") == "000", "a certificate from another CA")
@@ -41,10 +46,7 @@ import Testing
     }
 
     @Test func aReplacedCertificateIsServedOnTheNextHandshake() async throws {
-        let pki = try TestPKI()
-        try pki.issue("client", san: "DNS:prometheus.example.com")
-        let simulator = try await Simulator(scenario: "running")
-        let exporter = try await Self.exporter(pki, Self.mutualTLS(pki), simulator: simulator)
+        let (pki, _, exporter) = try await Self.serving()
         let first = try pki.serial(of: pki.path("server.pem"))
         #expect(try pki.servedSerial(port: exporter.port) == first)
         // cert-manager renews: new files in place.
@@ -56,10 +58,7 @@ import Testing
     }
 
     @Test func aUserAddedToTheFileCanLogInWithoutRestart() async throws {
-        let pki = try TestPKI()
-        try pki.issue("client", san: "DNS:prometheus.example.com")
-        let simulator = try await Simulator(scenario: "running")
-        let exporter = try await Self.exporter(pki, Self.mutualTLS(pki, extra: "basic_auth_users:\n  alice: \(Self.secretHash)\n"), simulator: simulator)
+        let (pki, _, exporter) = try await Self.serving("basic_auth_users:\n  alice: \(Self.secretHash)\n")
         let url = "https://127.0.0.1:\(exporter.port)/-/healthy"
         #expect(try pki.curlStatus(url, client: "client", ["-u", "alice:secret"]) == "200")
         #expect(try pki.curlStatus(url, client: "client", ["-u", "bob:secret"]) == "401")
@@ -69,10 +68,7 @@ import Testing
     }
 
     @Test func aBrokenFileOnReloadKeepsTheLastGoodOne() async throws {
-        let pki = try TestPKI()
-        try pki.issue("client", san: "DNS:prometheus.example.com")
-        let simulator = try await Simulator(scenario: "running")
-        let exporter = try await Self.exporter(pki, Self.mutualTLS(pki, extra: "basic_auth_users:\n  alice: \(Self.secretHash)\n"), simulator: simulator)
+        let (pki, _, exporter) = try await Self.serving("basic_auth_users:\n  alice: \(Self.secretHash)\n")
         let url = "https://127.0.0.1:\(exporter.port)"
         try "tls_server_config:\n  cert_file: [\n".write(toFile: pki.path("web.yml"), atomically: true, encoding: .utf8)
         try await Task.sleep(for: .milliseconds(1200))
@@ -100,13 +96,10 @@ import Testing
 
     /// The real Prometheus, with tls_config and basic_auth in its scrape config, as users deploy it.
     @Test func prometheusScrapesThroughTLSBasicAuthAndAClientCertificate() async throws {
-        let pki = try TestPKI()
-        try pki.issue("client", san: "DNS:prometheus.example.com")
-        let simulator = try await Simulator(scenario: "running")
-        let exporter = try await Self.exporter(pki, Self.mutualTLS(pki, extra: "  client_allowed_sans: [prometheus.example.com]\nbasic_auth_users:\n  prometheus: \(Self.secretHash)\n"), simulator: simulator)
+        let (pki, _, exporter) = try await Self.serving("  client_allowed_sans: [prometheus.example.com]\nbasic_auth_users:\n  prometheus: \(Self.secretHash)\n")
         let port = freePort()
         try """
-        global: {scrape_interval: 1s, scrape_timeout: 1s}
+        global: {scrape_interval: 2s, scrape_timeout: 2s}
         scrape_configs:
           - job_name: vcsa
             scheme: https
@@ -121,9 +114,9 @@ import Testing
         var answer = ""
         while ContinuousClock.now < deadline {
             answer = (try? await http(.GET, "http://127.0.0.1:\(port)/api/v1/query?query=vcsa_up%20and%20on()%20up%7Bjob%3D%22vcsa%22%7D%3D%3D1", timeout: .seconds(2)).text) ?? ""
-            if answer.contains("\"value\":[") { break }
+            if answer.hasSuffix("\"1\"]}]}}") { break }
             try await Task.sleep(for: .milliseconds(500))
         }
-        #expect(answer.contains("\"value\":[") && answer.hasSuffix("\"1\"]}]}}"), "Prometheus: \(answer)\n\(prometheus.output.suffix(2000))")
+        #expect(answer.contains("\"value\":[") && answer.hasSuffix("\"1\"]}]}}"), "Prometheus: \(answer)\n\(prometheus.output.suffix(2000))\nexporter: \(exporter.child.output.suffix(2000))")
     }
 }

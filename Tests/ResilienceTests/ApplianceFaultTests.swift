@@ -47,7 +47,7 @@ import Testing
     /// at once; an appliance back on the same port is used again (`vcsa_up 1`).
     @Test func applianceKilledDuringScrapesThenRestarted() async throws {
         let simulator = try await Simulator(scenario: "running", extra: ["--latency", "2"])
-        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--vcenter.timeout", "5s"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup", "--vcenter.timeout", "5s"])
         // Logged in first (2 s login, 2 s job call), so that the kill hits job calls.
         #expect(await rawScrape(exporter, timeout: .seconds(6)).success?.metrics["vcsa_up"] == 1)
         let clock = ContinuousClock()
@@ -75,7 +75,7 @@ import Testing
     /// The exporter against `vcenterURL`: the first scrape, three more in a row, and health checks
     /// during and after, all answered within `bound` with `vcsa_up 0`.
     static func expectBoundedScrapes(vcenterURL: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let exporter = try await Exporter(vcenterURL: vcenterURL, extra: ["--vcenter.timeout", "2s", "--no-collector.restore"])
+        let exporter = try await Exporter(vcenterURL: vcenterURL, extra: ["--vcenter.timeout", "2s", "--no-collector.restore", "--no-collector.backup"])
         async let healthDuringScrape: RawOutcome = {
             try? await Task.sleep(for: .milliseconds(500))
             return await rawScrape(exporter, path: "/-/healthy", timeout: .seconds(1))

@@ -9,7 +9,7 @@ import Testing
     /// A healthy appliance and an exporter in front of it. Keep both: the simulator dies with its object.
     static func start(simulatorExtra: [String] = [], exporterExtra: [String] = []) async throws -> (Simulator, Exporter) {
         let simulator = try await Simulator(scenario: "running", extra: simulatorExtra)
-        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore"] + exporterExtra)
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup"] + exporterExtra)
         return (simulator, exporter)
     }
 
@@ -226,7 +226,7 @@ import Testing
     /// that every value is tried and the report names each killer.
     @Test func hostileScrapeTimeoutHeadersAreSurvived() async throws {
         let simulator = try await Simulator(scenario: "running")
-        let arguments = ["--no-collector.restore", "--vcenter.timeout", "2s"]
+        let arguments = ["--no-collector.restore", "--no-collector.backup", "--vcenter.timeout", "2s"]
         var exporter = try await Exporter(simulator: simulator, extra: arguments)
         let values = ["1e10", "inf", "-inf", "nan", "-1", "0", "1e308", "", "abc", String(repeating: "9", count: 400),
                       "1e-400", "0x1p1023", "9223372036854775807", "  5", "5,5"]

@@ -9,7 +9,7 @@ import Testing
     /// exits 0 within `--vcenter.timeout` + 3 s, and the vCenter session is gone.
     @Test func sigtermAnswersEveryInFlightScrapeAndLogsOut() async throws {
         let simulator = try await Simulator(scenario: "running", extra: ["--latency", "1"])
-        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--vcenter.timeout", "3s"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup", "--vcenter.timeout", "3s"])
         #expect(await rawScrape(exporter, timeout: .seconds(4)).status == 200)  // logged in
         let pending = (0..<20).map { _ in Task { await rawScrape(exporter, timeout: .seconds(8)) } }
         try await Task.sleep(for: .milliseconds(300))
@@ -30,7 +30,7 @@ import Testing
     /// A second SIGTERM during the drain exits at once (well before the 5 s appliance call ends), with 0.
     @Test func secondSigtermExitsPromptly() async throws {
         let simulator = try await Simulator(scenario: "running")
-        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--vcenter.timeout", "10s"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup", "--vcenter.timeout", "10s"])
         #expect(await rawScrape(exporter, timeout: .seconds(4)).status == 200)
         try await simulator.control("scenario", "slow")
         let pending = Task { await rawScrape(exporter, timeout: .seconds(12)) }
@@ -50,7 +50,7 @@ import Testing
     /// within `--vcenter.timeout` + 3 s.
     @Test func keepAliveClientsDuringTheDrainAreAnsweredAndTheProcessExits() async throws {
         let simulator = try await Simulator(scenario: "running")
-        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--vcenter.timeout", "3s"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup", "--vcenter.timeout", "3s"])
         #expect(await rawScrape(exporter, timeout: .seconds(4)).status == 200)
         try await simulator.control("scenario", "slow")
         let clock = ContinuousClock()
@@ -98,7 +98,7 @@ import Testing
                     report.problems.append("request sent \(sentAt >= signalAt ? "after" : "before") SIGTERM: \(error)")
                     break
                 }
-                if pause > .zero { Thread.sleep(forTimeInterval: Double(pause.components.attoseconds) / 1e18) }
+                if pause > .zero { Thread.sleep(forTimeInterval: Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18) }
             }
             return report
         }

@@ -15,7 +15,9 @@ public struct SpecSchema: Sendable {
     }()
 
     /// Fields whose wire type differs from the swagger on purpose (see the extract's notes).
-    static let wireExceptions: Set<String> = ["ApplianceRecoveryReconciliationJobInfo.error"]
+    /// Both are vAPI `AnyError` (an error object) on the wire, which the swagger converter types as string;
+    /// VMware's own reference shows `"error": {}` for backup job details.
+    static let wireExceptions: Set<String> = ["ApplianceRecoveryReconciliationJobInfo.error", "ApplianceRecoveryBackupJobDetailsInfo.error"]
 
     private let root: [String: JSONValue]
 

@@ -10,6 +10,10 @@ public final class Simulator: @unchecked Sendable {
         public var reconciliation_gets: Int
         public var restore_gets: Int
         public var cancels: Int
+        public var backup_list_gets: Int
+        public var backup_details_gets: Int
+        public var backup_details_jobs: Int
+        public var backup_schedule_gets: Int
     }
 
     public static let password = "sim-Pa55-\(UUID().uuidString.prefix(8))"
@@ -56,11 +60,15 @@ public final class Exporter: @unchecked Sendable {
     public let passwordFile: String
     public var url: String { "http://127.0.0.1:\(port)" }
 
+    /// The simulator this exporter points at, kept alive as long as the exporter (Swift may release a local after its last use).
+    private let upstream: Simulator?
+
     public convenience init(simulator: Simulator, extra: [String] = [], password: String = Simulator.password, wait: Bool = true) async throws {
-        try await self.init(vcenterURL: simulator.url, extra: extra, password: password, wait: wait)
+        try await self.init(vcenterURL: simulator.url, upstream: simulator, extra: extra, password: password, wait: wait)
     }
 
-    public init(vcenterURL: String, extra: [String] = [], password: String = Simulator.password, wait: Bool = true) async throws {
+    public init(vcenterURL: String, upstream: Simulator? = nil, extra: [String] = [], password: String = Simulator.password, wait: Bool = true) async throws {
+        self.upstream = upstream
         passwordFile = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID().uuidString)").path
         FileManager.default.createFile(atPath: passwordFile, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
         child = try ChildProcess(try Binaries.path("vcsa_exporter"), [

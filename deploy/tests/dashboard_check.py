@@ -3,7 +3,8 @@
 
 As a script: checks dashboards/vcsa-recovery-jobs.json (a raw JSON model, not an "export for
 sharing"; a "Data source" variable used by every panel and query; job and instance variables;
-every panel with a title, a description and a unit; the layout) and dashboards/provisioning.yaml.
+every panel with a title, a description and a unit; the layout; the backup age thresholds against
+VcsaBackupTooOld's) and dashboards/provisioning.yaml.
 Prints one line per problem; exits 1 if any.
 
 As a module (stdlib only, for prometheus_e2e.py): `expressions()` lists every PromQL expression
@@ -18,6 +19,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "dashboards" / "vcsa-recovery-jobs.json"
 PROVISIONING = ROOT / "dashboards" / "provisioning.yaml"
+RULES = ROOT / "deploy" / "prometheus" / "rules" / "vcsa-alerts.yml"
 DATASOURCE = "${datasource}"
 VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 GRAFANA_BUILTINS = {"__rate_interval", "__interval", "__range"}
@@ -136,14 +138,39 @@ def check_dashboard(d, problems):
         ("timeseries", "s", "vcsa_scrape_duration_seconds"),
         ("timeseries", None, "sum by (error_type) (rate(vcsa_api_request_errors_total"),
         ("stat", None, "vcsa_restore_job_state"),
+        ("stat", "dtdurations", "time() - vcsa_backup_last_success_timestamp_seconds"),
+        ("stat", None, "vcsa_backup_schedule_enabled"),
+        ("table", None, "vcsa_backup_job_info"),
+        ("table", None, "vcsa_backup_job_status"),
+        ("timeseries", "bytes", "vcsa_backup_job_size_bytes"),
+        ("timeseries", "s", "vcsa_backup_job_duration_seconds"),
     ]
     for type_, unit, expr_part in wanted:
         check(has(type_, unit, expr_part), f"no {type_} panel{' in ' + unit if unit else ''} querying {expr_part!r}")
+    check_backup_age_thresholds(d, problems)
     for origin, expr in expressions(d):
         if "rate(" in expr:
             check("[$__rate_interval]" in expr, f"{origin}: rate() must use [$__rate_interval]")
         used = {braced or bare for braced, bare in VARIABLE.findall(expr)}
         check(used <= variables.keys() | GRAFANA_BUILTINS, f"{origin}: undefined variables {used - variables.keys() - GRAFANA_BUILTINS}")
+
+
+def check_backup_age_thresholds(d, problems):
+    """The backup age stat turns red where VcsaBackupTooOld's threshold (`> H * 3600` in its rule) is,
+    and orange 2 hours before it."""
+    rule = re.search(r"- alert: VcsaBackupTooOld\n(?:.*\n)*?.*> (\d+) \* 3600", RULES.read_text(encoding="utf-8"))
+    if not rule:
+        problems.append(f"{RULES.name}: no `> H * 3600` threshold found in VcsaBackupTooOld")
+        return
+    threshold = int(rule.group(1)) * 3600
+    age = [p for p in panels(d) if any("time() - vcsa_backup_last_success_timestamp_seconds" in t.get("expr", "")
+                                       for t in p.get("targets", []))]
+    for panel in age:
+        steps = panel["fieldConfig"]["defaults"].get("thresholds", {}).get("steps", [])
+        colors = {step.get("color"): step.get("value") for step in steps}
+        if colors != {"green": None, "orange": threshold - 2 * 3600, "red": threshold}:
+            problems.append(f"panel {panel.get('title')!r}: thresholds {colors} should be green, orange from "
+                            f"{threshold - 2 * 3600}, red from {threshold} (VcsaBackupTooOld)")
 
 
 def check_provisioning(problems):

@@ -12,7 +12,11 @@ simulator's job; API errors are counted by type; a failed job and a failed resto
 alerts with the shipped labels and annotations, and the failed-job alert keeps firing once the
 job is no longer FAILED (keep_firing_for); every metric that the rules and the dashboard name
 exists; every dashboard query, with its variables resolved the way Grafana would, is valid and
-returns data. Always stops the three processes. Stdlib only.
+returns data. Backups: the simulator starts without any backup job, then goes through the
+nightly, last-failed, stale, disabled and running scenarios: VcsaBackupFailed fires with the
+newest job's id; VcsaBackupTooOld (for: 30m) and VcsaBackupNotScheduled (for: 1h) are checked
+pending, their expressions true where they should be and false for nightly backups; the
+dashboard's backup panels show the nightly backups. Always stops the three processes. Stdlib only.
 """
 import atexit
 import json
@@ -182,7 +186,8 @@ def run(bin_dir, workdir):
 
     start("simulator", [str(bin_dir / "vcsa_simulator"), "--listen-address", f"127.0.0.1:{ports['simulator']}",
                         "--scenario", "progressing", "--progress-duration", str(PROGRESS_DURATION),
-                        "--restore-scenario", "in-progress", "--password-file", str(password_file)], workdir)
+                        "--restore-scenario", "in-progress", "--backup-scenario", "never",
+                        "--password-file", str(password_file)], workdir)
     if not check("simulator answers", wait_until("simulator", lambda: http("GET", f"{sim_url}/simulator/stats")[0] == 200, 15)):
         return
     start("exporter", [str(bin_dir / "vcsa_exporter"), "--web.listen-address", f"127.0.0.1:{ports['exporter']}",
@@ -214,6 +219,7 @@ def run(bin_dir, workdir):
     check("shipped rules loaded", sorted(r["name"] for r in rules) == sorted(rule_names), f"{[r['name'] for r in rules]} vs {rule_names}")
     bad = [f"{r['name']}: {r['health']} {r.get('lastError')}" for r in rules if r["health"] != "ok"]
     check("every rule evaluates without error", rules and not bad, "; ".join(bad))
+    rule_query = {r["name"]: r["query"] for r in rules}  # each alert's expression, as Prometheus loaded it
 
     # The progress ratio follows the simulator's job: same value (give or take a scrape) and
     # the simulator's pace of 1/PROGRESS_DURATION per second.
@@ -232,6 +238,9 @@ def run(bin_dir, workdir):
               f"{pace:.4f}/s, expected {1 / PROGRESS_DURATION:.4f}/s; {detail}")
         # A scrape (1 s) plus an API round trip behind the simulator: well under 10 points.
         check("progress ratio matches the simulator", all(abs(p - s) <= 0.1 for _, p, s in samples), detail)
+
+    # After the progress samples (the job finishes PROGRESS_DURATION seconds after the start).
+    backups_never_then_nightly(prom, sim, rule_query)
 
     # API errors are counted by type (and feed the dashboard's error panel below).
     check("simulator switched to error-500", sim.set("scenario", "error-500"))
@@ -258,6 +267,8 @@ def run(bin_dir, workdir):
     expected_firing = {"VcsaReconciliationJobFailed", "VcsaRestoreJobFailed"}
     firing = {a["labels"]["alertname"] for a in prom.api("alerts")["alerts"] if a["state"] == "firing"}
     check("no other alert fires", firing == expected_firing, f"firing: {sorted(firing)}")
+
+    backup_scenarios(prom, sim, rule_query, instance)
 
     # Every metric named by the loaded rules and by the dashboard exists.
     dashboard = dashboard_check.load()
@@ -288,6 +299,110 @@ def run(bin_dir, workdir):
     status_panel = next(p for p in dashboard_check.panels(dashboard) if p["title"] == "Status")
     code = prom.value(dashboard_check.substitute(status_panel["targets"][0]["expr"], values))
     check("dashboard Status panel shows SUCCEEDED (2)", code == 2, f"got {code}")
+    backup_panels(prom, dashboard, values)
+
+
+# --- backups --------------------------------------------------------------------------------
+# The backup alerts with a long `for` (VcsaBackupTooOld 30m, VcsaBackupNotScheduled 1h) cannot
+# fire in a short run: for them the test checks that the alert is pending and evaluates its
+# expression (as Prometheus loaded it) against the live data. VcsaBackupFailed fires at once.
+
+NIGHTLY_AGE = 6 * 3600 - 1200  # the simulator's newest nightly backup starts 6 h before, runs 20 min
+
+
+def backup_alerts(prom, state):
+    return {a["labels"]["alertname"] for a in prom.api("alerts")["alerts"]
+            if a["labels"]["alertname"].startswith("VcsaBackup") and a["state"] == state}
+
+
+def backups_never_then_nightly(prom, sim, rule_query):
+    """The simulator starts with no backup job (`never`), then switches to `nightly`."""
+    never = wait_until("backup collector, no job", lambda: prom.value('vcsa_scrape_collector_success{collector="backup"}') == 1
+                       and prom.value("vcsa_backup_jobs_listed") == 0, 10)
+    check("never: backup collector works, no job listed", never)
+    pending = wait_until("VcsaBackupTooOld pending", lambda: prom.alerts("VcsaBackupTooOld", "pending"), 10)
+    if check("never: VcsaBackupTooOld pending (no success listed; for: 30m)", pending, f"alerts: {prom.api('alerts')['alerts']}"):
+        check("never: VcsaBackupTooOld's value is +Inf and says so", float(pending[0]["value"]) == float("inf")
+              and "no successful backup at all" in pending[0]["annotations"].get("description", ""), str(pending[0]))
+    check("never: VcsaBackupNotScheduled's expression is false (a schedule is enabled)",
+          not prom.query(rule_query["VcsaBackupNotScheduled"]))
+    operations = {r["metric"]["operation"] for r in prom.query('vcsa_api_requests_total{operation=~"backup_.*"} > 0')}
+    check("backup API calls counted by operation", {"backup_job_list", "backup_schedules_get"} <= operations, str(operations))
+
+    check("simulator switched to nightly backups", sim.set("backup-scenario", "nightly"))
+    nightly = wait_until("7 backup jobs", lambda: prom.value("vcsa_backup_jobs_listed") == 7
+                         and prom.value('vcsa_backup_job_status{status="SUCCEEDED"}') == 1, 10)
+    age = prom.value("time() - vcsa_backup_last_success_timestamp_seconds")
+    check("nightly: the last success is about 5h40m old", nightly and age is not None and NIGHTLY_AGE - 60 < age < NIGHTLY_AGE + 120,
+          f"age {age}")
+    quiet = wait_until("VcsaBackupTooOld gone", lambda: not prom.query(rule_query["VcsaBackupTooOld"])
+                       and "VcsaBackupTooOld" not in backup_alerts(prom, "pending") | backup_alerts(prom, "firing"), 10)
+    check("nightly: VcsaBackupTooOld's expression is false, the alert neither pending nor firing", quiet,
+          f"expression: {prom.query(rule_query['VcsaBackupTooOld'])}; alerts: {prom.api('alerts')['alerts']}")
+    check("nightly: VcsaBackupRunningTooLong's expression is false", not prom.query(rule_query["VcsaBackupRunningTooLong"]))
+    operations = {r["metric"]["operation"] for r in prom.query('vcsa_api_requests_total{operation=~"backup_.*"} > 0')}
+    check("backup job details calls counted", "backup_job_details_get" in operations, str(operations))
+
+
+def backup_scenarios(prom, sim, rule_query, instance):
+    """last-failed, stale, disabled and running, then nightly again."""
+    check("simulator switched to last-failed backups", sim.set("backup-scenario", "last-failed"))
+    firing = wait_until("VcsaBackupFailed firing", lambda: prom.alerts("VcsaBackupFailed"), 15)
+    if check("last-failed: VcsaBackupFailed fires", firing, f"alerts: {prom.api('alerts')['alerts']}"):
+        info = prom.query("vcsa_backup_job_info")
+        newest = info[0]["metric"].get("id") if len(info) == 1 else None
+        labels, annotations = firing[0]["labels"], firing[0]["annotations"]
+        expected = {"alertname": "VcsaBackupFailed", "severity": "info", "job": JOB, "instance": instance, "status": "FAILED",
+                    "id": newest, "type": "SCHEDULED", "location_scheme": "sftp"}
+        check("VcsaBackupFailed labels: the newest job's id, type and location scheme", labels == expected, f"{labels} != {expected}")
+        check("VcsaBackupFailed annotations", newest and newest in annotations.get("summary", "") and instance in annotations.get("description", "")
+              and annotations.get("runbook_url", "").endswith("RUNBOOK.md#vcsabackupfailed"), str(annotations))
+
+    check("simulator switched to stale backups", sim.set("backup-scenario", "stale"))
+    stale = wait_until("a 3-day-old success", lambda: (prom.value("time() - vcsa_backup_last_success_timestamp_seconds") or 0) > 3 * 86400, 10)
+    result = prom.query(rule_query["VcsaBackupTooOld"])
+    check("stale: VcsaBackupTooOld's expression is true, with the age as its value",
+          stale and len(result) == 1 and result[0]["metric"].get("instance") == instance
+          and 3 * 86400 + NIGHTLY_AGE - 60 < float(result[0]["value"][1]) < 3 * 86400 + NIGHTLY_AGE + 300, str(result))
+    check("stale: VcsaBackupTooOld pending (for: 30m)", wait_until("VcsaBackupTooOld pending", lambda: prom.alerts("VcsaBackupTooOld", "pending"), 5))
+
+    check("simulator switched to a disabled schedule", sim.set("backup-scenario", "disabled"))
+    disabled = wait_until("schedule disabled", lambda: prom.value("vcsa_backup_schedule_enabled") == 0, 10)
+    result = prom.query(rule_query["VcsaBackupNotScheduled"])
+    check("disabled: VcsaBackupNotScheduled's expression is true",
+          disabled and len(result) == 1 and result[0]["metric"].get("instance") == instance and float(result[0]["value"][1]) == 0, str(result))
+    check("disabled: VcsaBackupNotScheduled pending (for: 1h)",
+          wait_until("VcsaBackupNotScheduled pending", lambda: prom.alerts("VcsaBackupNotScheduled", "pending"), 5))
+    check("disabled: VcsaBackupTooOld gone (nightly jobs again)", wait_until(
+        "VcsaBackupTooOld gone", lambda: "VcsaBackupTooOld" not in backup_alerts(prom, "pending") | backup_alerts(prom, "firing"), 10))
+
+    check("simulator switched to a running backup", sim.set("backup-scenario", "running"))
+    running = wait_until("backup RUNNING", lambda: prom.value('vcsa_backup_job_status{status="RUNNING"}') == 1, 10)
+    duration, progress = prom.value("vcsa_backup_job_duration_seconds"), prom.value("vcsa_backup_job_progress_ratio")
+    check("running: RUNNING for about 10 minutes, 40% done", running and duration is not None and 595 < duration < 720 and progress == 0.4,
+          f"duration {duration}, progress {progress}")
+    check("running: VcsaBackupRunningTooLong's expression is false (10 min, under the 1 h floor)",
+          not prom.query(rule_query["VcsaBackupRunningTooLong"]))
+
+    check("simulator switched back to nightly backups", sim.set("backup-scenario", "nightly"))
+    nightly = wait_until("nightly again", lambda: prom.value('vcsa_backup_job_status{status="SUCCEEDED"}') == 1
+                         and prom.value("vcsa_backup_schedule_enabled") == 1
+                         and not backup_alerts(prom, "pending") and backup_alerts(prom, "firing") == {"VcsaBackupFailed"}, 10)
+    check("nightly again: only VcsaBackupFailed still firing (keep_firing_for), nothing pending", nightly,
+          f"firing {backup_alerts(prom, 'firing')}, pending {backup_alerts(prom, 'pending')}")
+
+
+def backup_panels(prom, dashboard, values):
+    """The Backups row shows the nightly scenario: the age of the last success, and the newest job."""
+    panel = {p["title"]: p for p in dashboard_check.panels(dashboard)}
+    age = prom.value(dashboard_check.substitute(panel["Last successful backup"]["targets"][0]["expr"], values))
+    check("dashboard Last successful backup shows about 5h40m", age is not None and NIGHTLY_AGE - 60 < age < NIGHTLY_AGE + 300, f"got {age}")
+    rows = {t["refId"]: prom.query(dashboard_check.substitute(t["expr"], values)) for t in panel["Newest backup job"]["targets"]}
+    newest = prom.query("vcsa_backup_job_info")
+    check("dashboard Newest backup job: every query gives one row, for the newest job",
+          all(len(r) == 1 for r in rows.values()) and len(newest) == 1
+          and rows["A"][0]["metric"].get("id") == newest[0]["metric"].get("id")
+          and rows["B"][0]["metric"].get("status") == "SUCCEEDED" and float(rows["F"][0]["value"][1]) == 1, str(rows))
 
 
 def main():

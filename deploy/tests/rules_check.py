@@ -3,7 +3,8 @@
 
 Every alert: a CamelCase name; a `severity` of critical, warning or info; `summary`,
 `description` and a `runbook_url` whose anchor is a heading of deploy/RUNBOOK.md; and unit
-tests in vcsa-alerts.test.yml that expect it both firing and not firing.
+tests in vcsa-alerts.test.yml that expect it both firing and not firing; a row of the alert table
+in deploy/README.md with its severity (and no row for an unknown alert).
 Prints one line per problem; exits 1 if any.
 """
 import pathlib
@@ -16,6 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 RULES = ROOT / "deploy" / "prometheus" / "rules" / "vcsa-alerts.yml"
 TESTS = RULES.with_name("vcsa-alerts.test.yml")
 RUNBOOK = ROOT / "deploy" / "RUNBOOK.md"
+README = ROOT / "deploy" / "README.md"
 RUNBOOK_URL = "https://github.com/vcsa-exporter/vcsa_exporter/blob/main/deploy/RUNBOOK.md#"
 
 
@@ -28,6 +30,7 @@ def main():
     problems = []
     alerts = [r for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"] if "alert" in r]
     anchors = {github_anchor(h) for h in re.findall(r"^#+ (.+)$", RUNBOOK.read_text(), re.M)}
+    listed = dict(re.findall(r"^\| `(Vcsa\w+)` \| (\w+) \|", README.read_text(), re.M))  # alert -> severity
     expectations = {}  # alertname -> set of "firing" / "silent"
     for test in yaml.safe_load(TESTS.read_text())["tests"]:
         for case in test.get("alert_rule_test", []):
@@ -48,11 +51,16 @@ def main():
             problems.append(f"{name}: runbook_url {url!r} is not a section of deploy/RUNBOOK.md")
         if url[len(RUNBOOK_URL):] != name.lower():
             problems.append(f"{name}: runbook_url anchor should be #{name.lower()}")
+        if listed.get(name) != labels.get("severity"):
+            problems.append(f"{name}: deploy/README.md's alert table should list it with severity {labels.get('severity')}"
+                            f" (has {listed.get(name)})")
         missing = {"firing", "silent"} - expectations.get(name, set())
         if missing:
             problems.append(f"{name}: no unit test expecting it {' or '.join(sorted(missing))}")
     for name in expectations.keys() - {a["alert"] for a in alerts}:
         problems.append(f"unit tests name an unknown alert {name}")
+    for name in listed.keys() - {a["alert"] for a in alerts}:
+        problems.append(f"deploy/README.md lists an unknown alert {name}")
 
     for p in problems:
         print("FAIL", p)

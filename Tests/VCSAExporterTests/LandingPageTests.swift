@@ -1,0 +1,112 @@
+import ApplianceAPI
+import Foundation
+import Testing
+@testable import VCSAExporter
+
+/// The landing page's rendering: states, progress, times in words, and escaping of everything the appliance says.
+@Suite struct LandingPageTests {
+    static let start = Date(timeIntervalSince1970: 1_795_341_600)  // 2026-11-22 10:00:00 UTC
+    static let options = ExporterOptions(deadline: ScrapeDeadline(timeout: .seconds(10), offset: .milliseconds(500)), vcenterURL: "https://vcsa.example.com")
+
+    static func page(_ snapshot: ScrapeSnapshot?, options: ExporterOptions = options) -> String {
+        LandingPage(options: options, snapshot: snapshot, restoreUnsupported: false, backupUnsupported: false, adminEnabled: false,
+                    now: start.addingTimeInterval(700)).html
+    }
+
+    static func message(_ text: String) -> LocalizableMessage { LocalizableMessage(id: "m", defaultMessage: text) }
+
+    static func errorObject(_ text: String) -> JSONValue {
+        .object(["error_type": .string("ERROR"), "messages": .array([.object(["id": .string("e"), "default_message": .string(text), "args": .array([])])])])
+    }
+
+    @Test func beforeTheFirstScrapeItSaysSo() {
+        let html = Self.page(nil)
+        #expect(html.contains("No scrape yet"))
+        #expect(!html.contains("class=\"jobs\""))
+        #expect(html.contains("href=\"/metrics\"") && html.contains("https://vcsa.example.com"))
+    }
+
+    @Test func runningReconciliationInWordsColourAndPercent() {
+        var snapshot = ScrapeSnapshot()
+        snapshot.reconciliation = .success(ReconciliationJob(description: Self.message("d"), status: .running, startTime: Self.start,
+                                                             messages: [Self.message("Reconciling with partner nodes")], progress: 42))
+        snapshot.restore = .success(RestoreJob(state: .inProgress, progress: 55))
+        snapshot.finishedAt = Self.start.addingTimeInterval(600)
+        let html = Self.page(snapshot)
+        #expect(html.contains("<span class=\"state running\">Running</span>"))
+        #expect(html.contains("aria-valuenow=\"42\"") && html.contains("width:42%") && html.contains(">42%<"))
+        #expect(html.contains("<th>Started</th><td>11 minutes 40 seconds ago<br><small>2026-11-22 10:00:00 UTC</small></td>"))
+        #expect(html.contains("<th>Running for</th><td>10 minutes</td>"))
+        #expect(html.contains("Reconciling with partner nodes"))
+        #expect(html.contains("<span class=\"state running\">In progress</span>") && html.contains(">55%<"))
+        #expect(html.contains("The appliance answered every collector."))
+    }
+
+    @Test func failedJobsShowTheAppliancesReason() {
+        var snapshot = ScrapeSnapshot()
+        snapshot.reconciliation = .success(ReconciliationJob(description: Self.message("d"), status: .failed, error: Self.errorObject("partner unreachable"),
+                                                             startTime: Self.start, endTime: Self.start.addingTimeInterval(900), progress: 63))
+        snapshot.restore = .success(RestoreJob(state: .failed, messages: [Self.message("Restore failed.")], progress: 40))
+        let backup = BackupJobDetails(location: "sftp://user@host/secret/path", type: "SCHEDULED", description: Self.message("b"), status: .failed,
+                                      error: Self.errorObject("the remote location is full"), startTime: Self.start, endTime: Self.start.addingTimeInterval(300))
+        var backups = BackupSnapshot()
+        backups.jobsListed = 1
+        backups.newest = ("20261122-100000-1", backup)
+        snapshot.backup = .success(backups)
+        let html = Self.page(snapshot)
+        #expect(html.components(separatedBy: "<span class=\"state failed\">Failed</span>").count == 4)
+        #expect(html.contains("<b>Error:</b> partner unreachable") && html.contains("<b>Error:</b> Restore failed."))
+        #expect(html.contains("<b>Error:</b> the remote location is full"))
+        #expect(html.contains("<th>Took</th><td>15 minutes</td>") && html.contains("<small>scheduled, to sftp</small>"))
+        #expect(!html.contains("secret/path") && !html.contains("user@"))
+        #expect(html.contains("No successful backup is known."))
+    }
+
+    @Test func collectorFailuresMissingAPIsAndDisabledCollectors() {
+        var snapshot = ScrapeSnapshot()
+        snapshot.reconciliation = .failure(.deadlineExceeded)
+        snapshot.backup = .unsupported
+        var options = Self.options
+        options.collectors = [.reconciliation, .backup]
+        let html = Self.page(snapshot, options: options)
+        #expect(html.contains("Scrape failed") && html.contains("could not read this job (error type DEADLINE_EXCEEDED).") && html.contains("<th>Detail</th><td>deadline exceeded</td>"))
+        #expect(html.contains("Failed collector: reconciliation (vcsa_up 0)"))
+        #expect(html.contains("Not offered") && html.contains("does not offer the backup job API"))
+        #expect(html.contains("The restore collector is off (--no-collector.restore)."))
+    }
+
+    @Test func nothingFromTheApplianceCanInjectMarkup() {
+        let evil = "<script>alert('x')</script>\"><img src=x onerror=alert(1)>"
+        var snapshot = ScrapeSnapshot()
+        snapshot.reconciliation = .success(ReconciliationJob(description: Self.message(evil), status: .failed, error: Self.errorObject(evil),
+                                                             messages: [Self.message(evil)], progress: 10))
+        snapshot.restore = .failure(.api(httpStatus: 500, error: VAPIError(errorType: .error, messages: [Self.message(evil)])))
+        let backup = BackupJobDetails(location: "sftp://x", type: evil, description: Self.message(evil), status: .running,
+                                      progress: .init(total: 10, completed: 4, message: Self.message(evil)), error: .string(evil))
+        var backups = BackupSnapshot()
+        backups.jobsListed = 1
+        backups.newest = (evil, backup)
+        backups.schedules = [(evil, BackupSchedule(location: evil, enable: true))]
+        snapshot.backup = .success(backups)
+        var options = Self.options
+        options.vcenterURL = "https://vcsa.example.com/" + evil
+        let html = Self.page(snapshot, options: options)
+        #expect(!html.contains("<script") && !html.contains("<img") && !html.contains("'x'"))
+        #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&quot;&gt;&lt;img"))
+        #expect(html.components(separatedBy: "&lt;script&gt;").count >= 7, "error, message, restore error, backup id, type, step, schedule, URL")
+        let response = LandingPage(options: options, snapshot: snapshot, restoreUnsupported: false, backupUnsupported: false, adminEnabled: false).response()
+        #expect(response.header("Content-Security-Policy") == "default-src 'none'; style-src 'unsafe-inline'")
+    }
+
+    @Test func wordsForTimesAndSizes() {
+        #expect(LandingHTML.words(1) == "1 second" && LandingHTML.words(42) == "42 seconds")
+        #expect(LandingHTML.words(200) == "3 minutes 20 seconds" && LandingHTML.words(3600) == "1 hour")
+        #expect(LandingHTML.words(3 * 86_400 + 6 * 3600 + 59) == "3 days 6 hours" && LandingHTML.words(-5) == "0 seconds")
+        #expect(LandingHTML.ago(Self.start.addingTimeInterval(90), now: Self.start) == "in 1 minute 30 seconds")
+        #expect(LandingHTML.utc(Date(timeIntervalSince1970: 0)) == "1970-01-01 00:00:00 UTC")
+        #expect(LandingHTML.bytes(999) == "999 bytes" && LandingHTML.bytes(1_500_000_000) == "1.5 GB" && LandingHTML.bytes(600_000_000) == "600.0 MB")
+        #expect(LandingHTML.percent(0.425) == 43 && LandingHTML.percent(7) == 100 && LandingHTML.percent(.nan) == 0)
+        #expect(LandingHTML.message(of: .string("plain")) == "plain" && LandingHTML.message(of: nil) == nil)
+        #expect(LandingHTML.message(of: Self.errorObject("first")) == "first" && LandingHTML.message(of: .object([:])) == nil)
+    }
+}
