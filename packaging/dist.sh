@@ -20,7 +20,7 @@ export SOURCE_DATE_EPOCH
 rm -rf dist
 mkdir -p dist
 
-# One stripped binary for both artifacts: debug info and symbols are 45% of it (134 MB -> 74 MB),
+# One stripped binary for both artifacts: debug info and symbols are most of it (85 MB -> 30 MB),
 # and Debian requires stripped binaries (lintian: unstripped-binary-or-object).
 strip --strip-unneeded --remove-section=.comment --remove-section=.note -o "$work/vcsa_exporter" "$binary"
 "$work/vcsa_exporter" --version
