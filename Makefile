@@ -18,7 +18,7 @@ DEBIAN_PYTHON := /usr/bin/python3
 # Writes the git revision for vcsa_exporter_build_info before every `swift build` below.
 REVISION := bash packaging/revision.sh
 
-.PHONY: deps dist-deps venv build release test unit-test deploy-test resilience-test soak demo bench dist dist-test clean
+.PHONY: deps dist-deps venv build release test unit-test lean-check deploy-test resilience-test soak demo bench dist dist-test clean
 
 define apt_install
 	@missing=""; for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
@@ -53,7 +53,15 @@ release: deps
 
 # The whole suite: Swift unit and integration tests on the real binaries, the attacks on them, then the deploy/ checks.
 # (`make dist-test` is not part of it: see the README.)
-test: unit-test resilience-test deploy-test
+test: unit-test lean-check resilience-test deploy-test
+
+# The exporter links FoundationEssentials only: full Foundation and ICU add megabytes of code to every process.
+# Checked on the dynamically linked build (a release build links the Swift libraries statically, where ldd cannot see them).
+lean-check: unit-test
+	@exporter=$$(swift build --show-bin-path)/vcsa_exporter; \
+	if ldd "$$exporter" | grep -E 'libFoundation\.so|libFoundationInternationalization\.so|lib_FoundationICU\.so'; then \
+		echo "lean-check: FAIL: $$exporter links full Foundation or ICU"; exit 1; \
+	else echo "lean-check: ok, no full Foundation and no ICU in $$exporter"; fi
 
 # The attacks hold every scrape to its deadline, so they run on their own, not beside a hundred other tests on 2 cores.
 unit-test: deps
