@@ -128,13 +128,17 @@ scenarios_of() {
 }
 read -r -a reconciliation <<<"$(scenarios_of scenario)"
 read -r -a restore_all <<<"$(scenarios_of restore-scenario)"
+read -r -a backup_all <<<"$(scenarios_of backup-scenario)"
 # 'unsupported' makes the exporter stop asking for the restore job for 10 minutes (as designed):
 # it comes once, at the end, and the cycles pair the others.
 restore=()
 for name in "${restore_all[@]}"; do [ "$name" = unsupported ] || restore+=("$name"); done
+backup=()
+for name in "${backup_all[@]}"; do [ "$name" = unsupported ] || backup+=("$name"); done
 [ "${#reconciliation[@]}" -ge 10 ] && [ "${#restore[@]}" -ge 3 ] || die "cannot list the simulator's scenarios"
 log "reconciliation scenarios: ${reconciliation[*]}"
 log "restore scenarios: ${restore_all[*]}"
+log "backup scenarios: ${backup_all[*]}"
 
 # ---------------------------------------------------------------- load
 # One cycle. 'expiring' comes first, on a rebooted appliance: the exporter's session is gone, and
@@ -153,6 +157,7 @@ cycle() {
     for name in bad-credentials "${reconciliation[@]}"; do
         case "$name" in expiring) continue ;; esac
         set_scenario restore-scenario "${restore[$((pairing % ${#restore[@]}))]}"
+        set_scenario backup-scenario "${backup[$((pairing % ${#backup[@]}))]}"
         set_scenario scenario "$name"
         if [ "$name" = slow ]; then sleep 0.1; else sleep "$DWELL"; fi
         pairing=$((pairing + 1))
@@ -207,11 +212,13 @@ load "$SCRAPES" "$CYCLES" soak
 soak_seconds=$(( $(date +%s) - soak_started ))
 if printf '%s\n' "${restore_all[@]}" | grep -qx unsupported; then
     set_scenario restore-scenario unsupported
+    set_scenario backup-scenario unsupported
     scraper "$work/soak.unsupported" "" &
     sleep "$DWELL"
     touch "$work/stop"
     wait $! || true
     set_scenario restore-scenario none
+    set_scenario backup-scenario nightly
 fi
 sleep 1
 kill -0 "$exporter_pid" 2>/dev/null || die "the exporter died: $(tail -n 20 "$work/exporter.log")"
@@ -232,8 +239,8 @@ sessions_after_exit=$(curl -sf "$simulator/simulator/stats" | json_field active_
 
 # ---------------------------------------------------------------- report
 rss_growth=$(( (rss_end - rss_start) * 100 / rss_start ))
-printf '\nsoak: %d scrapes in %d s after a warm-up of %d s; %d workers; %d reconciliation x %d restore scenarios\n' \
-    "$scrapes" "$soak_seconds" "$((soak_started - started))" "$WORKERS" "${#reconciliation[@]}" "${#restore_all[@]}"
+printf '\nsoak: %d scrapes in %d s after a warm-up of %d s; %d workers; %d reconciliation x %d restore x %d backup scenarios\n' \
+    "$scrapes" "$soak_seconds" "$((soak_started - started))" "$WORKERS" "${#reconciliation[@]}" "${#restore_all[@]}" "${#backup_all[@]}"
 printf 'soak: the appliance (restarted every cycle) saw %d logins, %d reconciliation and %d restore calls\n' \
     "$total_logins" "$total_reconciliation_gets" "$total_restore_gets"
 printf '%-22s %14s %10s\n' "" "after warm-up" "end"
