@@ -175,7 +175,7 @@ func run(_ command: String, _ arguments: [String], input: String? = nil) throws 
     if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
     try stdin.fileHandleForWriting.close()
     let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    guard reap(process) else { throw HarnessError("\(command) did not exit") }
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 

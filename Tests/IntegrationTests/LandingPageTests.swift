@@ -154,7 +154,7 @@ enum Chromium {
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdout))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderr))
         try process.run()
-        process.waitUntilExit()
+        guard reap(process, timeout: .seconds(seconds + 10)) else { throw HarnessError("chromium did not exit") }
         let output = (try? String(contentsOfFile: stdout, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
             let log = (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""

@@ -82,10 +82,21 @@ public final class ChildProcess: @unchecked Sendable {
     public func stop() {
         if process.isRunning {
             signal(SIGKILL)
-            process.waitUntilExit()
+            reap(process)
         }
         try? FileManager.default.removeItem(atPath: logPath)
     }
+}
+
+/// Waits, bounded, for a child to end. Foundation's `waitUntilExit` runs a run loop on the calling
+/// thread and was seen to hang for good when several test threads waited at once (with both
+/// cooperative threads blocked, the whole suite stops); polling `isRunning` cannot hang.
+/// Returns false when the child still runs at `timeout`.
+@discardableResult
+public func reap(_ process: Process, timeout: Duration = .seconds(30)) -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while process.isRunning && ContinuousClock.now < deadline { usleep(5_000) }
+    return !process.isRunning
 }
 
 public struct HTTPResult: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import TestHarness
 import Testing
 @testable import VCSAExporter
 
@@ -21,7 +22,7 @@ import Testing
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try? process.run()
-            process.waitUntilExit()
+            reap(process)
         }
         return directory
     }()
