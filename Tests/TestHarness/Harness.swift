@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Synchronization
 import NIOCore
 import NIOHTTP1
 #if canImport(Glibc)
@@ -32,18 +33,30 @@ public struct HarnessError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// A free loopback port, found by binding port 0.
+/// A free loopback port for a server under test.
 public func freePort() -> Int {
+    // Below the kernel's ephemeral range: a port handed out here is never also the source port of
+    // some test's outgoing connection (that collision made "address in use" flakes), and never twice.
+    let ephemeralLow = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
+        .flatMap { Int($0.split(whereSeparator: \.isWhitespace).first ?? "") } ?? 32768
+    for _ in 0..<1000 {
+        let port = Int.random(in: 10_000..<max(10_001, ephemeralLow))
+        guard handedOut.withLock({ $0.insert(port).inserted }), canBind(port) else { continue }
+        return port
+    }
+    fatalError("no free loopback port below \(ephemeralLow)")
+}
+
+private let handedOut = Mutex<Set<Int>>([])
+
+private func canBind(_ port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
 }
 
 /// A child process whose stdout and stderr go to a file we can read back.
