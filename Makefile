@@ -4,7 +4,7 @@ SHELL := /bin/bash
 DEB_PACKAGES := libmicrohttpd-dev zlib1g-dev libcrypt-dev pkg-config openssl curl gzip prometheus
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build release test unit-test deploy-test demo bench clean
+.PHONY: deps build release test unit-test deploy-test demo bench fuzz sanitize clean
 
 deps:
 	@missing=""; for package in $(DEB_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
@@ -34,6 +34,11 @@ demo: build
 
 bench: release
 	BIN_DIR=$$(swift build -c release --show-bin-path) bash bench/run.sh
+
+# libFuzzer targets of Fuzz/ (see Fuzz/README.md), each run for FUZZ_SECONDS; fails on any crash.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash Fuzz/run.sh
 
 clean:
 	rm -rf .build
