@@ -24,8 +24,10 @@ public func fuzzAPITimestamp(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
     }
     if let fields = text.wholeMatch(of: /([0-9]+)-([0-9]+)-([0-9]+)T([0-9]+):([0-9]+):([0-9]+)(\.[0-9]+)?Z/) {
         let expected = [fields.1, fields.2, fields.3, fields.4, fields.5, fields.6].map { Int($0) }
-        let parsed = utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        let actual = [parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute, parsed.second]
+        let parsed = utc.dateComponents([.era, .year, .month, .day, .hour, .minute, .second], from: date)
+        // ISO 8601 numbers years astronomically: 0000 is 1 BC, which Calendar reports as era 0, year 1.
+        let year = parsed.era == 0 ? parsed.year.map { 1 - $0 } : parsed.year
+        let actual = [year, parsed.month, parsed.day, parsed.hour, parsed.minute, parsed.second]
         invariant(actual == expected, "\(text.debugDescription) parsed as \(formatted): fields \(actual) instead of \(expected)")
     }
     return 0
