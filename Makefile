@@ -40,5 +40,9 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash Fuzz/run.sh
 
+# The Swift tests under ThreadSanitizer, then AddressSanitizer (sanitize/run.sh); fails on any report.
+sanitize: deps
+	bash sanitize/run.sh
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz .build-tsan .build-asan
