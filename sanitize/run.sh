@@ -12,7 +12,7 @@ SANITIZERS=${SANITIZERS:-thread address}
 TSAN_SUPPRESSIONS=$PWD/sanitize/tsan.supp
 LSAN_SUPPRESSIONS=$PWD/sanitize/lsan.supp
 
-# Prints each distinct report once (the first file that has it), then how often each occurred.
+# Prints how often each report occurred, then each distinct one once (from the first file that has it).
 print_reports() {
     local reports=$1
     echo "---- report counts (SUMMARY lines, all processes)"
