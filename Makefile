@@ -18,7 +18,7 @@ DEBIAN_PYTHON := /usr/bin/python3
 # Writes the git revision for vcsa_exporter_build_info before every `swift build` below.
 REVISION := bash packaging/revision.sh
 
-.PHONY: deps dist-deps venv build release test unit-test lean-check deploy-test resilience-test soak demo bench dist dist-test clean
+.PHONY: deps dist-deps venv build release test unit-test lean-check deploy-test resilience-test soak demo bench fuzz sanitize dist dist-test clean
 
 define apt_install
 	@missing=""; for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
@@ -106,5 +106,14 @@ dist-test: dist
 	swift build --product vcsa_simulator
 	SIMULATOR=$$(swift build --show-bin-path)/vcsa_simulator bash packaging/dist-test.sh $(DEB)
 
+# libFuzzer targets of Fuzz/ (see Fuzz/README.md), each run for FUZZ_SECONDS; fails on any crash.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash Fuzz/run.sh
+
+# The Swift tests under ThreadSanitizer, then AddressSanitizer (sanitize/run.sh); fails on any report.
+sanitize: deps
+	bash sanitize/run.sh
+
 clean:
-	rm -rf .build dist $(VENV) Sources/VCSAExporter/Generated
+	rm -rf .build .build-fuzz .build-tsan .build-asan dist $(VENV) Sources/VCSAExporter/Generated
