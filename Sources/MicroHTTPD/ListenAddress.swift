@@ -27,6 +27,9 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         }
         if host.hasPrefix("[") && host.hasSuffix("]") {
             host = String(host.dropFirst().dropLast())
+            guard !host.contains("[") && !host.contains("]") else {
+                throw ListenAddressError(text: text, reason: "brackets go around an IPv6 host once, e.g. [::1]:28272")
+            }
         } else if host.contains(":") {
             throw ListenAddressError(text: text, reason: "IPv6 hosts need brackets, e.g. [::1]:28272")
         }

@@ -18,6 +18,21 @@ import Testing
         #expect(job.description.params == .object(["partner": .object(["s": .string("vcsa-02.example.com")])]))
     }
 
+    /// Found by FuzzAPITimestamp: Foundation rolls out-of-range fields over, and truncates milliseconds when formatting.
+    @Test(arguments: ["2026-11-22T10:83:00Z", "2026-02-30T10:00:00Z", "2026-11-22T25:00:00Z", "2026-11-22T10:00:61Z",
+                      "2-1-1T0:83:0Z", "-0001-01-01T00:00:00Z", "0000-01-01T00:00:00Z", "2026-11-22T10:00:00", "2026-11-22T10:00:00.Z",
+                      "2026-11-22T10:00:00+2:00", "2026-11-22 10:00:00Z"])
+    func malformedTimestampsAreRefused(text: String) {
+        #expect(APITimestamp.parse(text) == nil)
+    }
+
+    @Test(arguments: ["2026-11-22T10:00:00.002Z", "2026-11-22T10:00:00.005Z", "2015-01-01T22:13:05.651Z", "0001-01-01T00:00:00.001Z",
+                      "9999-12-31T23:59:59.999Z", "2024-02-29T23:59:59.999Z"])
+    func millisecondsSurviveARoundTrip(text: String) throws {
+        #expect(APITimestamp.format(try #require(APITimestamp.parse(text))) == text)
+        #expect(APITimestamp.parse("2026-11-22T12:00:00.5+02:00").map(APITimestamp.format) == "2026-11-22T10:00:00.500Z")
+    }
+
     @Test func timestampsWithoutFractionalSeconds() throws {
         let job = try decoder.decode(ReconciliationJob.self, from: try Fixture.data("reconciliation-succeeded.json"))
         #expect(job.status == .succeeded)
