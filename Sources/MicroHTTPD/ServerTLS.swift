@@ -51,8 +51,21 @@ public final class TLSCredentials: Sendable {
     /// Takes effect from the next handshake (certificate, whether a client certificate is asked for)
     /// and the next request (how a client certificate is checked).
     public func update(certificate: TLSCertificate, policy: ClientCertificatePolicy) {
-        state.withLock { $0 = (certificate, policy) }
+        let replaced = state.withLock { state in
+            defer { state = (certificate, policy) }
+            return state.certificate
+        }
+        guard replaced !== certificate else { return }
+        retired.withLock { retired in
+            retired.append(replaced)
+            if retired.count > Self.retiredKept { retired.removeFirst() }
+        }
     }
+
+    /// Replaced certificates kept alive: reloads come at most once a second and a handshake ends
+    /// within libmicrohttpd's 10 s connection timeout, so one handed to GnuTLS 16 reloads ago is no longer read.
+    static let retiredKept = 16
+    private let retired = Mutex<[TLSCertificate]>([])
 
     var current: (certificate: TLSCertificate, policy: ClientCertificatePolicy) {
         state.withLock { $0 }

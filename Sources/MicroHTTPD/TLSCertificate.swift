@@ -1,9 +1,8 @@
 import CGnuTLS
 
 /// A server certificate chain and its private key, loaded into GnuTLS and checked to belong together.
-///
-/// GnuTLS reads it during handshakes that may still run after it was replaced, so it is never freed
-/// (a few KiB per certificate rotation).
+/// GnuTLS reads it during handshakes that may still run after it was replaced: `TLSCredentials`
+/// keeps replaced certificates alive for a while (see `retiredKept`).
 public final class TLSCertificate: @unchecked Sendable {
     let chain: UnsafeMutablePointer<gnutls_pcert_st>
     let chainLength: UInt32
@@ -42,6 +41,12 @@ public final class TLSCertificate: @unchecked Sendable {
             throw TLSMaterialError("the private key does not match the certificate")
         }
         describeLeaf()
+    }
+
+    deinit {
+        for index in 0..<Int(chainLength) { gnutls_pcert_deinit(&chain[index]) }
+        chain.deallocate()
+        gnutls_privkey_deinit(key)
     }
 
     private func describeLeaf() {

@@ -1,16 +1,14 @@
 import FuzzSupport
 import VCSAExporter
 
-/// `GoDuration.parse`, for `--vcenter.timeout`. Invariants: no input traps; an input without a
-/// minus sign never gives a negative duration; surrounding spaces do not change the answer.
+/// `GoDuration.parse`, for `--vcenter.timeout`. Invariants: no input traps; no duration is negative;
+/// surrounding spaces are refused, as Go's time.ParseDuration refuses them.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzGoDuration(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let text = fuzzText(data, size)
     guard let duration = try? GoDuration.parse(text) else { return 0 }
-    if !text.contains("-") {
-        invariant(duration >= .zero, "\(text.debugDescription) parsed to a negative duration \(duration)")
-    }
+    invariant(duration >= .zero, "\(text.debugDescription) parsed to a negative duration \(duration)")
     let padded = try? GoDuration.parse(" \(text) ")
-    invariant(padded == duration, "\(text.debugDescription) parsed to \(duration) but with spaces around to \(String(describing: padded))")
+    invariant(padded == nil, "\(text.debugDescription) with spaces around parsed to \(String(describing: padded))")
     return 0
 }

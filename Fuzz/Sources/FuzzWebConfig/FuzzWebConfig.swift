@@ -16,10 +16,14 @@ public func fuzzWebConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             invariant(allowedHeaders.contains(header.name), "header \(header.name) accepted")
         }
         for (user, hash) in config.basicAuthUsers {
-            invariant(hash.hasPrefix("$2"), "user \(user) accepted with a hash that is not bcrypt: \(hash)")
+            // Go's bcrypt.Cost, which exporter-toolkit checks with: "$", a version up to 2, 59 bytes or more.
+            let bytes = Array(hash.utf8)
+            invariant(bytes.count >= 59 && bytes[0] == UInt8(ascii: "$") && bytes[1] <= UInt8(ascii: "2"), "user \(user) accepted with a hash bcrypt.Cost refuses: \(hash)")
         }
-        if let tls = config.serverTLS {
-            invariant(tls.certificatePEM.contains("BEGIN CERTIFICATE") && tls.privateKeyPEM.contains("PRIVATE KEY"), "TLS without PEM material")
+        if let tls = config.tls {
+            // Only the one certificate there is, and priorities GnuTLS accepted at load.
+            invariant(tls.certificate.subject == "CN=fuzz", "TLS with a certificate that is not cert.pem: \(tls.certificate.subject)")
+            invariant(tls.priorities.hasPrefix("NORMAL:-VERS-ALL:+VERS-"), "unexpected priorities \(tls.priorities)")
         }
     } catch {
         invariant(error.path == path && error.description.contains(path), "the error does not name the file: \(error)")
@@ -35,9 +39,31 @@ private enum Scratch {
     static let configPath: String = {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-webconfig-\(getpid())").path
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        // Only the markers WebConfig looks for: GnuTLS is not involved until the server starts.
-        FileManager.default.createFile(atPath: directory + "/cert.pem", contents: Data("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n".utf8))
-        FileManager.default.createFile(atPath: directory + "/key.pem", contents: Data("-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n".utf8))
+        // A real pair: WebConfig loads it into GnuTLS and checks that the key belongs to the certificate.
+        FileManager.default.createFile(atPath: directory + "/cert.pem", contents: Data(certificatePEM.utf8))
+        FileManager.default.createFile(atPath: directory + "/key.pem", contents: Data(keyPEM.utf8))
         return directory + "/web.yml"
     }()
 }
+
+/// A throwaway self-signed P-256 certificate (CN=fuzz) and its key, made with openssl for this target only.
+private let certificatePEM = """
+-----BEGIN CERTIFICATE-----
+MIIBdTCCARugAwIBAgIUOf6+3RlzSFDt0WxbTeCsdloMAscwCgYIKoZIzj0EAwIw
+DzENMAsGA1UEAwwEZnV6ejAgFw0yNjExMjQwMzMxMDZaGA8yMTI2MTAzMTAzMzEw
+NlowDzENMAsGA1UEAwwEZnV6ejBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABAsQ
+jlDoNYRCl/KOH8NQsZJR5XDaV6AD307vkOtPdGKA6zKHchfoMYh14AVlOguUMkq+
+XVZEsG/9aXPx3gA13KajUzBRMB0GA1UdDgQWBBRS5kYfu1lgCyeJw+SR1EH1xubZ
+zDAfBgNVHSMEGDAWgBRS5kYfu1lgCyeJw+SR1EH1xubZzDAPBgNVHRMBAf8EBTAD
+AQH/MAoGCCqGSM49BAMCA0gAMEUCIQCqIj7jGDH8q33bVpwOT1uH0dpsWdLHdjHV
+XM9VmkrzDAIgSokeCTngSfiwyz0BgPkCA+4c/9qR1WGFQv2TaoTbOGo=
+-----END CERTIFICATE-----
+"""
+
+private let keyPEM = """
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg4dAU2TwI3OErw+o7
+xE7klsdVzsGysO2xJ7gOfBYIlh+hRANCAAQLEI5Q6DWEQpfyjh/DULGSUeVw2leg
+A99O75DrT3RigOsyh3IX6DGIdeAFZToLlDJKvl1WRLBv/Wlz8d4ANdym
+-----END PRIVATE KEY-----
+"""
