@@ -3,6 +3,8 @@
 
   probe.py free-port                         print a free TCP port on 127.0.0.1
   probe.py snap PID                          print one JSON snapshot of /proc/PID
+  probe.py smaps PID                         print what the resident set is made of, per mapped
+                                             file and per anonymous mapping (/proc/PID/smaps)
   probe.py sample PID OUT [INTERVAL] [MAX_S] append snapshots to OUT (JSON lines) until killed
                                              or MAX_S seconds have passed
   probe.py wait-up URL [TIMEOUT_S]           poll URL until the body has `vcsa_up 1`
@@ -40,6 +42,15 @@ def snapshot(pid):
                 snap[key.lower() + "_kib"] = int(value.split()[0])
             elif key == "Threads":
                 snap["threads"] = int(value)
+    # PSS: the resident set with every shared page divided among the processes that map it.
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key in ("Pss", "Pss_Anon", "Pss_File", "Pss_Shmem"):
+                    snap[key.lower() + "_kib"] = int(value.split()[0])
+    except OSError:
+        pass
     snap["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
     with open(f"/proc/{pid}/stat") as f:
         # Fields after the command name, which may hold spaces: utime and stime are 14 and 15.
@@ -47,6 +58,57 @@ def snapshot(pid):
     snap["cpu_ticks"] = int(rest[11]) + int(rest[12])
     snap["clk_tck"] = CLK_TCK
     return snap
+
+
+SMAPS_HEADER = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \S+\s*(.*)$")
+
+
+def smaps(pid):
+    """The resident set per mapping: for each mapped file its resident, proportional and
+    anonymous (copy-on-write) KiB, split by permissions (r-xp is code, r--p read-only data and
+    relocations, rw-p writable data); every anonymous mapping on its own with its size (glibc's
+    heap and arenas, thread stacks, the Swift runtime's and NIO's own allocations)."""
+    files, anon = {}, []
+    current = None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            m = SMAPS_HEADER.match(line)
+            if m:
+                start, end, perms, name = int(m.group(1), 16), int(m.group(2), 16), m.group(3), m.group(4)
+                current = {"perms": perms, "size_kib": (end - start) // 1024, "name": name}
+                if name.startswith("/"):
+                    entry = files.setdefault(name, {"name": name, "rss_kib": 0, "pss_kib": 0, "anon_kib": 0,
+                                                    "by_perms": {}})
+                    current["file"] = entry
+                else:
+                    current["name"] = name or "[anon]"
+                    current.update(rss_kib=0, pss_kib=0, anon_kib=0)
+                    anon.append(current)
+                continue
+            key, _, value = line.partition(":")
+            if current is None or key not in ("Rss", "Pss", "Anonymous"):
+                continue
+            kib = int(value.split()[0])
+            field = {"Rss": "rss_kib", "Pss": "pss_kib", "Anonymous": "anon_kib"}[key]
+            if "file" in current:
+                entry = current["file"]
+                entry[field] += kib
+                if field == "rss_kib":
+                    entry["by_perms"][current["perms"]] = entry["by_perms"].get(current["perms"], 0) + kib
+            else:
+                current[field] += kib
+    files = sorted(files.values(), key=lambda e: -e["rss_kib"])
+    anon = sorted((a for a in anon if a["rss_kib"] or a["size_kib"] >= 1024), key=lambda a: -a["rss_kib"])
+    return {
+        "files": [f for f in files if f["rss_kib"]],
+        "anon": [{k: a[k] for k in ("name", "perms", "size_kib", "rss_kib", "pss_kib", "anon_kib")} for a in anon],
+        "total": {
+            "rss_kib": sum(f["rss_kib"] for f in files) + sum(a["rss_kib"] for a in anon),
+            "pss_kib": sum(f["pss_kib"] for f in files) + sum(a["pss_kib"] for a in anon),
+            "file_backed_rss_kib": sum(f["rss_kib"] - f["anon_kib"] for f in files),
+            "anon_kib": sum(f["anon_kib"] for f in files) + sum(a["anon_kib"] for a in anon),
+        },
+    }
 
 
 def cpu_busy(seconds=1.0):
@@ -158,6 +220,8 @@ def main(argv):
         print(free_port())
     elif cmd == "snap":
         print(json.dumps(snapshot(int(argv[2]))))
+    elif cmd == "smaps":
+        print(json.dumps(smaps(int(argv[2]))))
     elif cmd == "sample":
         sample(int(argv[2]), argv[3],
                float(argv[4]) if len(argv) > 4 else 0.1,
