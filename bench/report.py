@@ -4,8 +4,10 @@
 Usage: report.py RAW_DIR RESULTS_DIR
 
 Reads the files run.sh left in RAW_DIR (wrk_*.json, proc_*.json[l], upstream_*.json,
-startup.json, sim_stats_*.json, session.json, meta.json), prints a table with each target
-of issue 5 and PASS/MISS, and writes RESULTS_DIR/bench-<UTC timestamp>.json and latest.json.
+startup.json, sim_stats_*.json, session.json, smaps_end.json, contender_*.json[l], meta.json),
+prints the tables with each target of issue 5 and PASS/MISS, the contenders' memory and a
+comparison with the previous RESULTS_DIR/latest.json, and writes
+RESULTS_DIR/bench-<UTC timestamp>.json and latest.json.
 """
 import datetime
 import json
@@ -15,6 +17,15 @@ import statistics
 import sys
 
 SCRAPE_LOADS = ("c1", "c8", "c64")
+CONTENDERS = ("vcsa_exporter", "node_exporter", "blackbox_exporter", "python_exporter")
+CONTENDER_WHAT = {
+    "vcsa_exporter": "/metrics (4 HTTPS calls to nginx a scrape, keep-alive)",
+    "node_exporter": "/metrics (default collectors, no upstream)",
+    "blackbox_exporter": "/probe?module=http_2xx (1 HTTPS call to nginx, new TLS connection)",
+    "python_exporter": "/metrics (1 HTTPS call to nginx, new TLS connection)",
+}
+# Results written before the run JSON named its collectors had these two (and a dynamically linked build).
+OLD_COLLECTORS = ["reconciliation", "restore"]
 MIB = 1024 * 1024
 
 # Issue 5 targets. "Well below 1" upstream call per scrape is read as at most 0.5.
@@ -87,6 +98,9 @@ def process_numbers(raw, name, requests):
         "rss_max_mib": round(max(s["vmrss_kib"] for s in snaps) / 1024.0, 2),
         "rss_after_mib": round(after["vmrss_kib"] / 1024.0, 2),
         "rss_anon_max_mib": round(max(s.get("rssanon_kib", 0) for s in snaps) / 1024.0, 2),
+        "rss_anon_after_mib": round(after.get("rssanon_kib", 0) / 1024.0, 2),
+        "pss_max_mib": round(max(s.get("pss_kib", 0) for s in snaps) / 1024.0, 2),
+        "pss_after_mib": round(after.get("pss_kib", 0) / 1024.0, 2),
         "threads_max": max(s["threads"] for s in snaps),
         "fds_max": max(s["fds"] for s in snaps),
         "cpu_seconds": round(cpu_s, 3),
@@ -117,6 +131,9 @@ def collect(raw):
             s["upstream_calls_per_1000_scrapes"] = round(up["all"] * 1000.0 / s["requests"], 2)
             s["reconciliation_gets_per_1000_scrapes"] = round(
                 up["reconciliation_job_get"] * 1000.0 / s["requests"], 2)
+            # A scrape round: reconciliation, restore, backup list and schedules (details only for
+            # jobs not yet seen finished, so once): at 1 connection ~4000 calls per 1000 scrapes.
+            s["rounds_per_1000_scrapes"] = s["reconciliation_gets_per_1000_scrapes"]
         s["process"] = process_numbers(raw, name, s["requests"])
         path = os.path.join(raw, f"scrape_after_{name}.txt")
         if os.path.exists(path):
@@ -152,6 +169,8 @@ def collect(raw):
             "rss_idle_anon_mib": round(idle.get("rssanon_kib", 0) / 1024.0, 2),
             "rss_idle_file_mib": round(idle.get("rssfile_kib", 0) / 1024.0, 2),
             "rss_under_load_anon_max_mib": max((p["rss_anon_max_mib"] for p in loaded), default=None),
+            "pss_idle_mib": round(idle.get("pss_kib", 0) / 1024.0, 2),
+            "pss_under_load_max_mib": max((p["pss_max_mib"] for p in loaded), default=None),
             "threads_idle": idle["threads"],
             "fds_idle": idle["fds"],
             "rss_under_load_max_mib": max((p["rss_max_mib"] for p in loaded), default=None),
@@ -184,11 +203,136 @@ def collect(raw):
         n = sim["requests"]
         sim["stats_during_load"] = stats
         sim["reconciliation_gets_per_1000_scrapes"] = round(stats["reconciliation_gets"] * 1000.0 / n, 2)
-        calls = stats["logins"] + stats["reconciliation_gets"] + stats["restore_gets"]
+        calls = (stats["logins"] + stats["reconciliation_gets"] + stats["restore_gets"]
+                 + stats.get("backup_list_gets", 0) + stats.get("backup_details_gets", 0)
+                 + stats.get("backup_schedule_gets", 0))
         sim["upstream_calls_per_1000_scrapes"] = round(calls * 1000.0 / n, 2)
         sim["stats_after_shutdown"] = load(raw, "sim_stats_end.json")
         r["simulator"] = sim
+
+    smaps = load(raw, "smaps_end.json")
+    if smaps:
+        r["memory_breakdown_after_loads"] = breakdown(smaps, meta)
+
+    contenders = {}
+    for name in CONTENDERS:
+        c = contender_numbers(raw, name, wrk.get(f"contender_{name}"), meta)
+        if c:
+            contenders[name] = c
+    if contenders:
+        r["contenders"] = {"meta": load(raw, "contenders_meta.json", {}), "results": contenders}
     return r
+
+
+def mib(kib):
+    return None if kib is None else round(kib / 1024.0, 2)
+
+
+def breakdown(smaps, meta):
+    """The resident set by what it is: the largest mapped files, and the anonymous memory."""
+    exporter = os.path.realpath(os.path.join(meta.get("bin_dir", ""), "vcsa_exporter"))
+    files = []
+    for f in smaps["files"]:
+        name = "vcsa_exporter (the binary)" if os.path.realpath(f["name"]) == exporter else f["name"]
+        files.append({"name": name, "rss_mib": mib(f["rss_kib"]), "pss_mib": mib(f["pss_kib"]),
+                      "anon_mib": mib(f["anon_kib"]),
+                      "code_mib": mib(f["by_perms"].get("r-xp", 0)),
+                      "readonly_mib": mib(f["by_perms"].get("r--p", 0)),
+                      "data_mib": mib(f["by_perms"].get("rw-p", 0))})
+    anon = smaps["anon"]
+    return {
+        "total_rss_mib": mib(smaps["total"]["rss_kib"]),
+        "total_pss_mib": mib(smaps["total"]["pss_kib"]),
+        "file_backed_rss_mib": mib(smaps["total"]["file_backed_rss_kib"]),
+        "anon_mib": mib(smaps["total"]["anon_kib"]),
+        "files": files,
+        # Unnamed anonymous mappings: glibc's arenas (64 MiB reservations), thread stacks (8 MiB),
+        # the Swift runtime's and BoringSSL's mmaps; [heap] is the brk heap of the main arena.
+        "anon_mappings": [{"name": a["name"], "perms": a["perms"], "size_mib": mib(a["size_kib"]),
+                           "rss_mib": mib(a["rss_kib"])} for a in anon if a["rss_kib"] >= 64],
+        "anon_mappings_small_rss_mib": mib(sum(a["rss_kib"] for a in anon if a["rss_kib"] < 64)),
+    }
+
+
+def contender_numbers(raw, name, run, meta):
+    idle = load(raw, f"contender_{name}_idle.json")
+    after = load(raw, f"contender_{name}_after.json")
+    if not idle or not after or not run:
+        return None
+    samples = load_lines(raw, f"contender_{name}_samples.jsonl")
+    snaps = [after] + samples
+    requests = run["requests"]
+    cpu_s = (after["cpu_ticks"] - idle["cpu_ticks"]) / after["clk_tck"]
+    up = load(raw, f"contender_{name}_upstream.json", {})
+    c = {
+        "scraped": CONTENDER_WHAT[name],
+        "scrapes": requests,
+        "rps": run["rps"],
+        "p50_ms": run["p50_ms"],
+        "p99_ms": run["p99_ms"],
+        "non_2xx": run["non_2xx"],
+        "socket_errors": run["socket_errors"],
+        "idle": {"rss_mib": mib(idle["vmrss_kib"]), "anon_mib": mib(idle.get("rssanon_kib")),
+                 "pss_mib": mib(idle.get("pss_kib")), "threads": idle["threads"]},
+        "after": {"rss_mib": mib(after["vmrss_kib"]), "anon_mib": mib(after.get("rssanon_kib")),
+                  "file_mib": mib(after.get("rssfile_kib")), "pss_mib": mib(after.get("pss_kib")),
+                  "pss_anon_mib": mib(after.get("pss_anon_kib")), "pss_file_mib": mib(after.get("pss_file_kib")),
+                  "threads": after["threads"], "fds": after["fds"]},
+        "rss_max_mib": mib(max(s["vmrss_kib"] for s in snaps)),
+        "anon_max_mib": mib(max(s.get("rssanon_kib", 0) for s in snaps)),
+        "rss_hwm_mib": mib(after.get("vmhwm_kib")),
+        "cpu_seconds_per_1000_scrapes": round(cpu_s / requests * 1000.0, 4) if requests else None,
+        "upstream_calls_per_scrape": round(up["upstream_calls"] / requests, 3) if up and requests else None,
+    }
+    settled = load(raw, f"contender_{name}_settled.json")
+    if settled:
+        c["settled"] = {"rss_mib": mib(settled["vmrss_kib"]), "anon_mib": mib(settled.get("rssanon_kib")),
+                        "file_mib": mib(settled.get("rssfile_kib")), "pss_mib": mib(settled.get("pss_kib")),
+                        "threads": settled["threads"],
+                        "after_s": round(settled["t"] - after["t"], 1)}
+    for key, file in (("memory_breakdown", f"contender_{name}_smaps.json"),
+                      ("memory_breakdown_settled", f"contender_{name}_settled_smaps.json")):
+        smaps = load(raw, file)
+        if smaps:
+            c[key] = breakdown(smaps, meta) if name == "vcsa_exporter" else {
+                "file_backed_rss_mib": mib(smaps["total"]["file_backed_rss_kib"]),
+                "anon_mib": mib(smaps["total"]["anon_kib"]),
+                "files": [{"name": f["name"], "rss_mib": mib(f["rss_kib"]), "pss_mib": mib(f["pss_kib"])}
+                          for f in smaps["files"][:8]],
+            }
+    return c
+
+
+def previous_summary(prev):
+    """What a comparison with an earlier run needs, and what that run measured."""
+    if not prev:
+        return None
+    meta = prev.get("meta", {})
+    build = meta.get("exporter_build")
+    out = {
+        "timestamp": prev.get("timestamp"),
+        "collectors": meta.get("collectors", OLD_COLLECTORS),
+        "build": ("static Swift runtime" if build and build.get("static_swift_stdlib") else
+                  "Swift runtime linked dynamically") + (", stripped" if build and build.get("stripped") else ""),
+        "exporter_version": meta.get("exporter_version"),
+        "bin_dir": meta.get("bin_dir"),
+        "scrapes": {},
+    }
+    for name, s in prev.get("scrapes", {}).items():
+        pr = s.get("process") or {}
+        out["scrapes"][name] = {k: v for k, v in {
+            "connections": s.get("connections"), "rps": s.get("rps"), "p50_ms": s.get("p50_ms"),
+            "p99_ms": s.get("p99_ms"), "upstream_calls_per_1000_scrapes": s.get("upstream_calls_per_1000_scrapes"),
+            "rounds_per_1000_scrapes": s.get("reconciliation_gets_per_1000_scrapes"),
+            "rss_max_mib": pr.get("rss_max_mib"), "rss_anon_max_mib": pr.get("rss_anon_max_mib"),
+            "threads_max": pr.get("threads_max"), "cpu_seconds_per_1000_scrapes": pr.get("cpu_seconds_per_1000_scrapes"),
+        }.items() if v is not None}
+    for key in ("added_latency", "ceiling_ratio"):
+        if key in prev:
+            out[key] = prev[key]
+    if "startup" in prev:
+        out["startup_median_ms"] = prev["startup"].get("median_ms")
+    return out
 
 
 def targets(r):
@@ -216,14 +360,24 @@ def targets(r):
     v = None if v is None else round(v / 1000.0, 4)
     add("64 conns: upstream calls per scrape (simulator)", v, f"<= {UPSTREAM_PER_SCRAPE_MAX}", "calls",
         v is not None and v <= UPSTREAM_PER_SCRAPE_MAX)
+    mine = r.get("contenders", {}).get("results", {}).get("vcsa_exporter")
+    v = mine["after"]["rss_mib"] if mine else None
+    n = mine["scrapes"] if mine else "N"
+    add(f"resident memory after {n} scrapes (fresh process)", v, f"<= {RSS_MAX_MIB}", "MiB",
+        v is not None and v <= RSS_MAX_MIB)
+    v = (mine.get("settled") or {}).get("rss_mib") if mine else None
+    add(f"resident memory {n} scrapes later, settled", v, f"<= {RSS_MAX_MIB}", "MiB",
+        v is not None and v <= RSS_MAX_MIB)
     v = r.get("process", {}).get("rss_under_load_max_mib")
-    add("resident memory under load", v, f"<= {RSS_MAX_MIB}", "MiB", v is not None and v <= RSS_MAX_MIB)
+    add("resident memory under load (highest, 1-64 scrapers)", v, f"<= {RSS_MAX_MIB}", "MiB",
+        v is not None and v <= RSS_MAX_MIB)
     v = r.get("startup", {}).get("median_ms")
     add("start-up to first scrape (median)", v, f"<= {STARTUP_MAX_MS}", "ms",
         v is not None and v <= STARTUP_MAX_MS)
     # Sanity checks: a fast wrong answer is not a result.
     bad = sum(s["non_2xx"] + s["socket_errors"] for s in r.get("scrapes", {}).values())
     bad += sim.get("non_2xx", 0) + sim.get("socket_errors", 0)
+    bad += sum(c["non_2xx"] + c["socket_errors"] for c in r.get("contenders", {}).get("results", {}).values())
     add("scrapes answered non-2xx or socket errors", bad, "== 0", "count", bad == 0)
     ups = [s.get("vcsa_up_after") for s in r.get("scrapes", {}).values()]
     add("vcsa_up after each load", min(ups) if ups and None not in ups else None, "== 1", "",
@@ -244,17 +398,25 @@ def print_report(r, t, out=sys.stdout):
     m = r.get("meta", {})
     p(f"\nvcsa_exporter bench  {r['timestamp']}  ({m.get('exporter_version', '?')}, "
       f"{m.get('cpus', '?')} CPUs, {m.get('duration_s', '?')} s per load, scrape {m.get('scrape_bytes', '?')} B)")
+    b = m.get("exporter_build") or {}
+    if b:
+        p(f"binary: {'static Swift runtime' if b.get('static_swift_stdlib') else 'Swift runtime linked DYNAMICALLY (not the shipped build)'}, "
+          f"{'stripped' if b.get('stripped') else 'not stripped'}, {b.get('bytes', 0) / 1e6:.1f} MB; "
+          f"collectors: {', '.join(m.get('collectors', [])) or '?'}")
     if m.get("cpu_busy_percent_start", 0) > 20:
         p(f"WARNING: the CPUs were {m['cpu_busy_percent_start']}% busy before the bench: numbers are low")
     p("\nScrapes of the exporter (upstream: nginx over HTTPS)")
-    p(f"  {'conns':>5} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'err':>5} {'upstream/1k':>12} "
-      f"{'RSS MiB':>8} {'threads':>7} {'fds':>5} {'CPU s/1k':>9}")
+    p(f"  {'conns':>5} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'err':>5} {'upstream/1k':>12} {'rounds/1k':>9} "
+      f"{'RSS MiB':>8} {'anon':>6} {'PSS':>6} {'threads':>7} {'fds':>5} {'CPU s/1k':>9}")
     for name, s in r.get("scrapes", {}).items():
         pr = s.get("process") or {}
         p(f"  {s['connections']:>5} {fmt(s['rps'], 0):>10} {fmt(s['p50_ms'], 3):>8} {fmt(s['p99_ms'], 3):>8} "
           f"{s['non_2xx'] + s['socket_errors']:>5} {fmt(s.get('upstream_calls_per_1000_scrapes'), 1):>12} "
-          f"{fmt(pr.get('rss_max_mib'), 1):>8} {fmt(pr.get('threads_max')):>7} {fmt(pr.get('fds_max')):>5} "
+          f"{fmt(s.get('rounds_per_1000_scrapes'), 1):>9} "
+          f"{fmt(pr.get('rss_max_mib'), 1):>8} {fmt(pr.get('rss_anon_max_mib'), 1):>6} {fmt(pr.get('pss_max_mib'), 1):>6} "
+          f"{fmt(pr.get('threads_max')):>7} {fmt(pr.get('fds_max')):>5} "
           f"{fmt(pr.get('cpu_seconds_per_1000_scrapes'), 3):>9}")
+    p("  (RSS, anon and PSS: the highest of the samples during each load)")
     for name, s in r.get("upstream_direct", {}).items():
         p(f"  direct {name[len('upstream_'):]:<8} 1 conn: {fmt(s['rps'], 0)} req/s, "
           f"p50 {fmt(s['p50_ms'], 3)} ms, p99 {fmt(s['p99_ms'], 3)} ms")
@@ -273,6 +435,18 @@ def print_report(r, t, out=sys.stdout):
           f"under load max RSS {fmt(q['rss_under_load_max_mib'], 1)} MiB (anon {fmt(q['rss_under_load_anon_max_mib'], 1)}, "
           f"VmHWM {fmt(q['rss_peak_hwm_mib'], 1)}), {fmt(q['threads_under_load_max'])} threads, "
           f"{fmt(q['fds_under_load_max'])} fds")
+    prev = r.get("previous")
+    if prev and prev.get("scrapes"):
+        p(f"\nPrevious results ({prev['timestamp']}: collectors {', '.join(prev['collectors'])}; {prev['build']}) -> this run")
+        for name, s in r.get("scrapes", {}).items():
+            q = prev["scrapes"].get(name)
+            if not q:
+                continue
+            pr = s.get("process") or {}
+            p(f"  {s['connections']:>5} conns: req/s {fmt(q.get('rps'), 0)} -> {fmt(s['rps'], 0)}, "
+              f"p50 {fmt(q.get('p50_ms'), 3)} -> {fmt(s['p50_ms'], 3)} ms, p99 {fmt(q.get('p99_ms'), 3)} -> {fmt(s['p99_ms'], 3)} ms, "
+              f"upstream/1k {fmt(q.get('upstream_calls_per_1000_scrapes'), 0)} -> {fmt(s.get('upstream_calls_per_1000_scrapes'), 0)}, "
+              f"RSS {fmt(q.get('rss_max_mib'), 1)} -> {fmt(pr.get('rss_max_mib'), 1)} MiB")
     if "startup" in r:
         s = r["startup"]
         p(f"  start-up to first vcsa_up 1: median {fmt(s['median_ms'], 1)} ms, runs {s['runs_ms']}"
@@ -292,6 +466,34 @@ def print_report(r, t, out=sys.stdout):
         end = s.get("stats_after_shutdown") or {}
         if end:
             p(f"  after exporter shutdown: logouts {end.get('logouts')}, active_sessions {end.get('active_sessions')}")
+    mb = r.get("memory_breakdown_after_loads")
+    if mb:
+        p(f"\nWhat the resident set is made of after the loads ({fmt(mb['total_rss_mib'], 1)} MiB: "
+          f"{fmt(mb['file_backed_rss_mib'], 1)} file-backed, {fmt(mb['anon_mib'], 1)} anonymous; PSS {fmt(mb['total_pss_mib'], 1)})")
+        for f in mb["files"][:12]:
+            p(f"  {f['rss_mib']:>6.2f} MiB (PSS {f['pss_mib']:>5.2f}; code {f['code_mib']:.2f}, read-only {f['readonly_mib']:.2f}, "
+              f"data {f['data_mib']:.2f})  {f['name']}")
+        for a in mb["anon_mappings"][:10]:
+            p(f"  {a['rss_mib']:>6.2f} MiB  anonymous {a['name']} {a['perms']} (mapping of {fmt(a['size_mib'], 1)} MiB)")
+        p(f"  {mb['anon_mappings_small_rss_mib']:>6.2f} MiB  other anonymous mappings (under 64 KiB resident each)")
+    cs = r.get("contenders")
+    if cs:
+        cm = cs["meta"]
+        p(f"\nContenders: memory after {cm.get('scrapes')} scrapes each, {cm.get('connections')} at a time "
+          f"(RSS = anon + file; PSS shares the file pages among the processes that map them)")
+        p(f"  {'':<18} {'scrapes':>7} {'req/s':>7} {'p50 ms':>7} {'idle RSS':>8} | {'RSS':>5} {'anon':>5} {'PSS':>5} "
+          f"| {'settled RSS':>11} {'anon':>5} {'PSS':>5} | {'peak':>5} {'thr':>4} {'CPU s/1k':>8} {'up/scr':>6}  scraped")
+        for name, c in cs["results"].items():
+            a = c["after"]
+            st = c.get("settled") or {}
+            p(f"  {name:<18} {c['scrapes']:>7} {fmt(c['rps'], 0):>7} {fmt(c['p50_ms'], 2):>7} {fmt(c['idle']['rss_mib'], 1):>8} | "
+              f"{fmt(a['rss_mib'], 1):>5} {fmt(a['anon_mib'], 1):>5} {fmt(a['pss_mib'], 1):>5} | "
+              f"{fmt(st.get('rss_mib'), 1):>11} {fmt(st.get('anon_mib'), 1):>5} {fmt(st.get('pss_mib'), 1):>5} | "
+              f"{fmt(c['rss_max_mib'], 1):>5} {a['threads']:>4} {fmt(c['cpu_seconds_per_1000_scrapes'], 3):>8} "
+              f"{fmt(c['upstream_calls_per_scrape'], 2):>6}  {c['scraped']}")
+        p(f"  (RSS/anon/PSS right after the last scrape, and again after {cm.get('settle_s', '?')} s of rest: 'settled')")
+        p(f"  versions: {cm.get('node_exporter')}; {cm.get('blackbox_exporter')}; {cm.get('python')} "
+          f"with prometheus_client {cm.get('prometheus_client')}")
     p("\nTargets")
     for x in t:
         p(f"  {x['result']:<5} {x['target']:<48} {fmt(x['value'], 3):>10} {x['unit']:<6} (target {x['limit']})")
@@ -306,6 +508,9 @@ def main(argv):
     now = datetime.datetime.now(datetime.timezone.utc)
     r = collect(raw)
     r["timestamp"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    previous = previous_summary(load(results_dir, "latest.json"))
+    if previous:
+        r["previous"] = previous
     t = targets(r)
     r["targets"] = t
     print_report(r, t)
