@@ -9,6 +9,9 @@
                                              or MAX_S seconds have passed
   probe.py wait-up URL [TIMEOUT_S]           poll URL until the body has `vcsa_up 1`
   probe.py cpu-busy [SECONDS]                print the machine's CPU use in percent over SECONDS
+  probe.py cpu-mark ROOT_PID                 print the machine's CPU ticks (busy, all) and those of
+                                             ROOT_PID and its descendants: two marks tell how much
+                                             CPU other processes took in between
   probe.py startup RUNS OUT -- CMD...        launch CMD (with {port} replaced) RUNS times and
                                              time each launch to the first scrape with vcsa_up 1
 """
@@ -124,6 +127,38 @@ def cpu_busy(seconds=1.0):
     return 100.0 * (1.0 - (idle1 - idle0) / max(total1 - total0, 1))
 
 
+def cpu_mark(root):
+    """CPU ticks of the machine (busy and all, from /proc/stat) and of the process tree under
+    `root`. A process's own ticks are in its stat while it lives and in its parent's cutime/cstime
+    once reaped, so summing utime+stime+cutime+cstime over the live tree counts each tree
+    process once, the ones that ended in between (wrk, curl) included."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    total = sum(fields[:8])  # user nice system idle iowait irq softirq steal (guest is in user)
+    busy = total - fields[3] - fields[4]
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the name: state ppid ... utime(14) stime(15) cutime(16) cstime(17), 1-based fields.
+        stats[int(entry)] = (int(rest[1]), sum(int(x) for x in rest[11:15]))
+    children = {}
+    for pid, (ppid, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    ours, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in stats:
+            ours += stats[pid][1]
+        todo.extend(children.get(pid, []))
+    return {"t": time.time(), "busy_ticks": busy, "total_ticks": total, "ours_ticks": ours}
+
+
 def sample(pid, out, interval=0.1, max_s=120.0):
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
@@ -226,6 +261,8 @@ def main(argv):
         sample(int(argv[2]), argv[3],
                float(argv[4]) if len(argv) > 4 else 0.1,
                float(argv[5]) if len(argv) > 5 else 120.0)
+    elif cmd == "cpu-mark":
+        print(json.dumps(cpu_mark(int(argv[2]))))
     elif cmd == "cpu-busy":
         print(f"{cpu_busy(float(argv[2]) if len(argv) > 2 else 1.0):.1f}")
     elif cmd == "wait-up":

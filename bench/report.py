@@ -14,6 +14,7 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 
 SCRAPE_LOADS = ("c1", "c8", "c64")
@@ -109,19 +110,23 @@ def process_numbers(raw, name, requests):
     }
 
 
-def collect(raw):
-    meta = load(raw, "meta.json", {})
-    r = {"meta": meta}
+def cpu_others(raw, name):
+    """How busy the CPUs were during one load: all of the machine, the bench's own processes, and
+    other processes (percent of the whole machine, all CPUs)."""
+    before, after = load(raw, f"cpu_{name}_before.json"), load(raw, f"cpu_{name}_after.json")
+    if not before or not after:
+        return None
+    total = max(after["total_ticks"] - before["total_ticks"], 1)
+    busy = after["busy_ticks"] - before["busy_ticks"]
+    ours = after["ours_ticks"] - before["ours_ticks"]
+    return {"machine_busy_percent": round(100.0 * busy / total, 1),
+            "bench_percent": round(100.0 * ours / total, 1),
+            "others_percent": round(max(0.0, 100.0 * (busy - ours) / total), 1)}
 
-    wrk = {}
-    for f in sorted(os.listdir(raw)):
-        if f.startswith("wrk_") and f.endswith(".json"):
-            run = load(raw, f)
-            wrk[run["name"]] = wrk_summary(run)
-    r["upstream_direct"] = {k: wrk[k] for k in ("upstream_job", "upstream_restore") if k in wrk}
 
+def scrape_loads(raw, wrk, names):
     scrapes = {}
-    for name in SCRAPE_LOADS:
+    for name in names:
         if name not in wrk:
             continue
         s = dict(wrk[name])
@@ -142,9 +147,28 @@ def collect(raw):
             s["vcsa_up_after"] = metric_values(text, "vcsa_up").get("")
             errs = metric_values(text, "vcsa_api_request_errors_total")
             s["exporter_api_errors_total_after"] = sum(errs.values()) if errs else None
-        scrapes[name] = s
-    r["scrapes"] = scrapes
+        scrapes[name.replace("two_", "")] = s
+    return scrapes
 
+
+def collect(raw):
+    meta = load(raw, "meta.json", {})
+    r = {"meta": meta}
+
+    wrk = {}
+    for f in sorted(os.listdir(raw)):
+        if f.startswith("wrk_") and f.endswith(".json"):
+            run = load(raw, f)
+            wrk[run["name"]] = wrk_summary(run)
+            others = cpu_others(raw, run["name"])
+            if others:
+                wrk[run["name"]]["cpu"] = others
+    r["upstream_direct"] = {k: wrk[k] for k in ("upstream_job", "upstream_restore") if k in wrk}
+    r["scrapes"] = scrape_loads(raw, wrk, SCRAPE_LOADS)
+    two = scrape_loads(raw, wrk, [f"two_{n}" for n in SCRAPE_LOADS])
+    if two:
+        r["scrapes_two_collectors"] = two
+    scrapes = r["scrapes"]
     job = r["upstream_direct"].get("upstream_job")
     restore = r["upstream_direct"].get("upstream_restore")
     c1 = scrapes.get("c1")
@@ -183,6 +207,9 @@ def collect(raw):
         r["bare_mhd"] = wrk["bare_c64"]
         if "c64" in scrapes:
             r["ceiling_ratio"] = round(scrapes["c64"]["ok_rps"] / wrk["bare_c64"]["rps"], 3)
+        two_c64 = r.get("scrapes_two_collectors", {}).get("c64")
+        if two_c64:
+            r["ceiling_ratio_two_collectors"] = round(two_c64["ok_rps"] / wrk["bare_c64"]["rps"], 3)
 
     startup = load(raw, "startup.json")
     if startup:
@@ -283,6 +310,7 @@ def contender_numbers(raw, name, run, meta):
         "rss_hwm_mib": mib(after.get("vmhwm_kib")),
         "cpu_seconds_per_1000_scrapes": round(cpu_s / requests * 1000.0, 4) if requests else None,
         "upstream_calls_per_scrape": round(up["upstream_calls"] / requests, 3) if up and requests else None,
+        "cpu_during": run.get("cpu"),
     }
     settled = load(raw, f"contender_{name}_settled.json")
     if settled:
@@ -385,6 +413,18 @@ def targets(r):
     return t
 
 
+OTHERS_WARN_PERCENT = 10.0
+
+
+def all_loads(r):
+    """Every wrk load of a run, for the busy-machine check."""
+    loads = list(r.get("scrapes", {}).values()) + list(r.get("scrapes_two_collectors", {}).values())
+    loads += list(r.get("upstream_direct", {}).values())
+    loads += [x for x in (r.get("bare_mhd"), r.get("simulator")) if x]
+    loads += [{"cpu": c.get("cpu_during")} for c in r.get("contenders", {}).get("results", {}).values()]
+    return loads
+
+
 def fmt(v, digits=2):
     if v is None:
         return "-"
@@ -405,18 +445,30 @@ def print_report(r, t, out=sys.stdout):
           f"collectors: {', '.join(m.get('collectors', [])) or '?'}")
     if m.get("cpu_busy_percent_start", 0) > 20:
         p(f"WARNING: the CPUs were {m['cpu_busy_percent_start']}% busy before the bench: numbers are low")
-    p("\nScrapes of the exporter (upstream: nginx over HTTPS)")
-    p(f"  {'conns':>5} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'err':>5} {'upstream/1k':>12} {'rounds/1k':>9} "
-      f"{'RSS MiB':>8} {'anon':>6} {'PSS':>6} {'threads':>7} {'fds':>5} {'CPU s/1k':>9}")
-    for name, s in r.get("scrapes", {}).items():
-        pr = s.get("process") or {}
-        p(f"  {s['connections']:>5} {fmt(s['rps'], 0):>10} {fmt(s['p50_ms'], 3):>8} {fmt(s['p99_ms'], 3):>8} "
-          f"{s['non_2xx'] + s['socket_errors']:>5} {fmt(s.get('upstream_calls_per_1000_scrapes'), 1):>12} "
-          f"{fmt(s.get('rounds_per_1000_scrapes'), 1):>9} "
-          f"{fmt(pr.get('rss_max_mib'), 1):>8} {fmt(pr.get('rss_anon_max_mib'), 1):>6} {fmt(pr.get('pss_max_mib'), 1):>6} "
-          f"{fmt(pr.get('threads_max')):>7} {fmt(pr.get('fds_max')):>5} "
-          f"{fmt(pr.get('cpu_seconds_per_1000_scrapes'), 3):>9}")
-    p("  (RSS, anon and PSS: the highest of the samples during each load)")
+    busy = [w["cpu"]["others_percent"] for w in all_loads(r) if w.get("cpu")]
+    if busy and max(busy) > OTHERS_WARN_PERCENT:
+        p(f"WARNING: other processes took up to {max(busy):.0f}% of the machine during a load (column 'others'): "
+          "those numbers are low")
+
+    def scrape_table(title, scrapes):
+        p(f"\n{title}")
+        p(f"  {'conns':>5} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'err':>5} {'upstream/1k':>12} {'rounds/1k':>9} "
+          f"{'RSS MiB':>8} {'anon':>6} {'PSS':>6} {'threads':>7} {'fds':>5} {'CPU s/1k':>9} {'others':>7}")
+        for name, s in scrapes.items():
+            pr = s.get("process") or {}
+            p(f"  {s['connections']:>5} {fmt(s['rps'], 0):>10} {fmt(s['p50_ms'], 3):>8} {fmt(s['p99_ms'], 3):>8} "
+              f"{s['non_2xx'] + s['socket_errors']:>5} {fmt(s.get('upstream_calls_per_1000_scrapes'), 1):>12} "
+              f"{fmt(s.get('rounds_per_1000_scrapes'), 1):>9} "
+              f"{fmt(pr.get('rss_max_mib'), 1):>8} {fmt(pr.get('rss_anon_max_mib'), 1):>6} {fmt(pr.get('pss_max_mib'), 1):>6} "
+              f"{fmt(pr.get('threads_max')):>7} {fmt(pr.get('fds_max')):>5} "
+              f"{fmt(pr.get('cpu_seconds_per_1000_scrapes'), 3):>9} {fmt((s.get('cpu') or {}).get('others_percent'), 0):>6}%")
+
+    scrape_table(f"Scrapes of the exporter (upstream: nginx over HTTPS; collectors {', '.join(m.get('collectors', [])) or '?'})",
+                 r.get("scrapes", {}))
+    if r.get("scrapes_two_collectors"):
+        scrape_table("The same with --no-collector.backup (two collectors, as the results before the backup collector)",
+                     r["scrapes_two_collectors"])
+    p("  (RSS, anon and PSS: the highest of the samples during each load; others: CPU of other processes, % of the machine)")
     for name, s in r.get("upstream_direct", {}).items():
         p(f"  direct {name[len('upstream_'):]:<8} 1 conn: {fmt(s['rps'], 0)} req/s, "
           f"p50 {fmt(s['p50_ms'], 3)} ms, p99 {fmt(s['p99_ms'], 3)} ms")
@@ -427,7 +479,8 @@ def print_report(r, t, out=sys.stdout):
     if "bare_mhd" in r:
         b = r["bare_mhd"]
         p(f"  bare libmicrohttpd 64 conns: {fmt(b['rps'], 0)} req/s, p50 {fmt(b['p50_ms'], 3)} ms, "
-          f"p99 {fmt(b['p99_ms'], 3)} ms; exporter/bare = {fmt(r.get('ceiling_ratio'), 3)}")
+          f"p99 {fmt(b['p99_ms'], 3)} ms; exporter/bare = {fmt(r.get('ceiling_ratio'), 3)} "
+          f"(two collectors: {fmt(r.get('ceiling_ratio_two_collectors'), 3)})")
     if "process" in r:
         q = r["process"]
         p(f"  process: idle RSS {fmt(q['rss_idle_mib'], 1)} MiB (anon {fmt(q['rss_idle_anon_mib'], 1)}, "
@@ -437,16 +490,24 @@ def print_report(r, t, out=sys.stdout):
           f"{fmt(q['fds_under_load_max'])} fds")
     prev = r.get("previous")
     if prev and prev.get("scrapes"):
-        p(f"\nPrevious results ({prev['timestamp']}: collectors {', '.join(prev['collectors'])}; {prev['build']}) -> this run")
+        two = r.get("scrapes_two_collectors", {})
+        p(f"\nPrevious results ({prev['timestamp']}: collectors {', '.join(prev['collectors'])}; {prev['build']})"
+          f" -> this run" + (" with the same collectors -> this run with all" if two else ""))
         for name, s in r.get("scrapes", {}).items():
             q = prev["scrapes"].get(name)
             if not q:
                 continue
-            pr = s.get("process") or {}
-            p(f"  {s['connections']:>5} conns: req/s {fmt(q.get('rps'), 0)} -> {fmt(s['rps'], 0)}, "
-              f"p50 {fmt(q.get('p50_ms'), 3)} -> {fmt(s['p50_ms'], 3)} ms, p99 {fmt(q.get('p99_ms'), 3)} -> {fmt(s['p99_ms'], 3)} ms, "
-              f"upstream/1k {fmt(q.get('upstream_calls_per_1000_scrapes'), 0)} -> {fmt(s.get('upstream_calls_per_1000_scrapes'), 0)}, "
-              f"RSS {fmt(q.get('rss_max_mib'), 1)} -> {fmt(pr.get('rss_max_mib'), 1)} MiB")
+            t = two.get(name)
+
+            def cell(key, digits, unit=""):
+                parts = [fmt(q.get(key), digits)]
+                if t:
+                    parts.append(fmt(t.get(key) if key in t else (t.get("process") or {}).get(key), digits))
+                parts.append(fmt(s.get(key) if key in s else (s.get("process") or {}).get(key), digits))
+                return " -> ".join(parts) + unit
+            p(f"  {s['connections']:>5} conns: req/s {cell('rps', 0)}, p50 {cell('p50_ms', 3, ' ms')}, "
+              f"p99 {cell('p99_ms', 3, ' ms')}, upstream/1k {cell('upstream_calls_per_1000_scrapes', 0)}, "
+              f"RSS {cell('rss_max_mib', 1, ' MiB')}, CPU s/1k {cell('cpu_seconds_per_1000_scrapes', 3)}")
     if "startup" in r:
         s = r["startup"]
         p(f"  start-up to first vcsa_up 1: median {fmt(s['median_ms'], 1)} ms, runs {s['runs_ms']}"
@@ -461,7 +522,8 @@ def print_report(r, t, out=sys.stdout):
         p(f"\nSimulator pass (plain HTTP, 64 conns, {fmt(s['duration_s'], 1)} s): {fmt(s['rps'], 0)} req/s, "
           f"p50 {fmt(s['p50_ms'], 3)} ms, p99 {fmt(s['p99_ms'], 3)} ms, "
           f"{s['requests']} scrapes -> {st['reconciliation_gets']} reconciliation GETs, "
-          f"{st['restore_gets']} restore GETs, {st['logins']} logins "
+          f"{st['restore_gets']} restore GETs, {st.get('backup_list_gets', 0)} backup list, "
+          f"{st.get('backup_schedule_gets', 0)} schedules and {st.get('backup_details_gets', 0)} details GETs, {st['logins']} logins "
           f"({fmt(s['upstream_calls_per_1000_scrapes'], 1)} upstream calls per 1000 scrapes)")
         end = s.get("stats_after_shutdown") or {}
         if end:
@@ -482,7 +544,7 @@ def print_report(r, t, out=sys.stdout):
         p(f"\nContenders: memory after {cm.get('scrapes')} scrapes each, {cm.get('connections')} at a time "
           f"(RSS = anon + file; PSS shares the file pages among the processes that map them)")
         p(f"  {'':<18} {'scrapes':>7} {'req/s':>7} {'p50 ms':>7} {'idle RSS':>8} | {'RSS':>5} {'anon':>5} {'PSS':>5} "
-          f"| {'settled RSS':>11} {'anon':>5} {'PSS':>5} | {'peak':>5} {'thr':>4} {'CPU s/1k':>8} {'up/scr':>6}  scraped")
+          f"| {'settled RSS':>11} {'anon':>5} {'PSS':>5} | {'peak':>5} {'thr':>4} {'CPU s/1k':>8} {'up/scr':>6} {'others':>6}  scraped")
         for name, c in cs["results"].items():
             a = c["after"]
             st = c.get("settled") or {}
@@ -490,7 +552,7 @@ def print_report(r, t, out=sys.stdout):
               f"{fmt(a['rss_mib'], 1):>5} {fmt(a['anon_mib'], 1):>5} {fmt(a['pss_mib'], 1):>5} | "
               f"{fmt(st.get('rss_mib'), 1):>11} {fmt(st.get('anon_mib'), 1):>5} {fmt(st.get('pss_mib'), 1):>5} | "
               f"{fmt(c['rss_max_mib'], 1):>5} {a['threads']:>4} {fmt(c['cpu_seconds_per_1000_scrapes'], 3):>8} "
-              f"{fmt(c['upstream_calls_per_scrape'], 2):>6}  {c['scraped']}")
+              f"{fmt(c['upstream_calls_per_scrape'], 2):>6} {fmt((c.get('cpu_during') or {}).get('others_percent'), 0):>5}%  {c['scraped']}")
         p(f"  (RSS/anon/PSS right after the last scrape, and again after {cm.get('settle_s', '?')} s of rest: 'settled')")
         p(f"  versions: {cm.get('node_exporter')}; {cm.get('blackbox_exporter')}; {cm.get('python')} "
           f"with prometheus_client {cm.get('prometheus_client')}")
@@ -498,6 +560,20 @@ def print_report(r, t, out=sys.stdout):
     for x in t:
         p(f"  {x['result']:<5} {x['target']:<48} {fmt(x['value'], 3):>10} {x['unit']:<6} (target {x['limit']})")
     p("")
+
+
+def committed_latest(results_dir):
+    """The results to compare with: latest.json as last committed (a run not yet committed is not
+    a baseline), or the file itself outside git."""
+    path = os.path.join(results_dir, "latest.json")
+    try:
+        top = subprocess.run(["git", "-C", results_dir, "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        rel = os.path.relpath(os.path.realpath(path), os.path.realpath(top))
+        shown = subprocess.run(["git", "-C", top, "show", f"HEAD:{rel}"], capture_output=True, text=True, check=True)
+        return json.loads(shown.stdout)
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        return load(results_dir, "latest.json")
 
 
 def main(argv):
@@ -508,7 +584,7 @@ def main(argv):
     now = datetime.datetime.now(datetime.timezone.utc)
     r = collect(raw)
     r["timestamp"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    previous = previous_summary(load(results_dir, "latest.json"))
+    previous = previous_summary(committed_latest(results_dir))
     if previous:
         r["previous"] = previous
     t = targets(r)

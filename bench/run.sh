@@ -20,6 +20,7 @@
 #                                                                   (default 128)
 #   BENCH_RESULTS_DIR   where the JSON goes                         (default bench/results)
 #   BENCH_CONTENDERS=0  skip the contenders pass (memory after a fixed number of scrapes)
+#   BENCH_TWO_COLLECTORS=0  skip the like-for-like loads with --no-collector.backup
 #   BENCH_CONTENDER_SCRAPES      scrapes each contender is given     (default 10000)
 #   BENCH_CONTENDER_CONNECTIONS  scrapers at a time in that pass      (default 1, as Prometheus)
 #   BENCH_CONTENDER_SETTLE       seconds of rest before the second, "settled" reading (default 15:
@@ -243,12 +244,21 @@ grep -Eq '^vcsa_backup_jobs_listed 1$' "$RAW/scrape.txt" || die "the backup coll
 COLLECTORS="$(sed -n 's/^vcsa_scrape_collector_success{collector="\([a-z]*\)"} .*/\1/p' "$RAW/scrape.txt" | tr '\n' ' ')"
 log "collectors: $COLLECTORS(all succeeded)"
 
+# cpu_mark NAME before|after: the machine's CPU ticks and the bench's own (this script and every
+# process under it): report.py tells from two marks how busy other processes kept the CPUs.
+cpu_mark() {
+    python3 "$HERE/probe.py" cpu-mark "$BENCH_PID" >"$RAW/cpu_$1_$2.json"
+}
+BENCH_PID=$$
+
 # wrk_run NAME CONNECTIONS DURATION URL: one measured load, its JSON line saved as RAW/wrk_NAME.json
 wrk_run() {
     local name="$1" conns="$2" dur="$3" url="$4" threads=2
     [ "$conns" -lt 2 ] && threads=1
+    cpu_mark "$name" before
     wrk -t"$threads" -c"$conns" -d"${dur}s" --timeout 5s --latency -s "$HERE/wrk_report.lua" \
         "$url" >"$RAW/wrk_$name.txt" 2>&1 || { cat "$RAW/wrk_$name.txt" >&2; die "wrk $name failed"; }
+    cpu_mark "$name" after
     local line
     line="$(sed -n 's/^WRK_JSON //p' "$RAW/wrk_$name.txt")"
     [ -n "$line" ] || { cat "$RAW/wrk_$name.txt" >&2; die "wrk $name printed no numbers"; }
@@ -261,9 +271,11 @@ warm() { # CONNECTIONS URL: unmeasured load
     wrk -t1 -c"$1" -d"${WARMUP}s" "$2" >/dev/null 2>&1 || true
 }
 
-# measured_scrapes NAME CONNECTIONS DURATION: load the exporter, with /proc and upstream counts
+# measured_scrapes NAME CONNECTIONS DURATION [PID URL]: load the exporter (default: the main one),
+# with /proc and upstream counts
 measured_scrapes() {
     local name="$1" conns="$2" dur="$3" sampler
+    local EXPORTER_PID="${4:-$EXPORTER_PID}" EXPORTER_URL="${5:-$EXPORTER_URL}"
     warm "$conns" "$EXPORTER_URL"
     local calls0 jobs0 restores0 lists0 schedules0 details0
     calls0="$(upstream_calls)"
@@ -338,6 +350,27 @@ printf '{"deletes_on_shutdown":%d,"connections":%d,"logins":%d}\n' \
     "$(tail -n +"$((LINES0 + 1))" "$NG/access.log" | awk -v p="$NGINX_PORT" '$5 == p {print $4}' | sort -u | wc -l)" \
     "$(($(upstream_calls '^POST /api/session ') - LOGINS0))" >"$RAW/session.json"
 
+# ---------------------------------------------------------------- like for like: two collectors
+# Results before the backup collector had two collectors (two calls a scrape round): the same loads
+# on the same binary with --no-collector.backup compare with those.
+if [ "${BENCH_TWO_COLLECTORS:-1}" != 0 ]; then
+    TWO_PORT="$(free_port)"
+    TWO_URL="http://127.0.0.1:$TWO_PORT/metrics"
+    log "two collectors (--no-collector.backup), like the results before the backup collector, on 127.0.0.1:$TWO_PORT"
+    "$EXPORTER" --web.listen-address "127.0.0.1:$TWO_PORT" "${EXPORTER_ARGS[@]}" --no-collector.backup \
+        >"$TMP/exporter_two.log" 2>&1 &
+    TWO_PID=$!
+    STARTED_PIDS+=("$TWO_PID")
+    python3 "$HERE/probe.py" wait-up "$TWO_URL" 15 ||
+        { tail -n 30 "$TMP/exporter_two.log" >&2; die "the two-collector exporter never answered vcsa_up 1"; }
+    curl -fsS "$TWO_URL" | grep -q 'collector="backup"' && die "--no-collector.backup still collects backups"
+    for c in "${CONNECTIONS[@]}"; do
+        log "two collectors: exporter scrapes, $c connection(s), ${DURATION}s"
+        measured_scrapes "two_c$c" "$c" "$DURATION" "$TWO_PID" "$TWO_URL"
+    done
+    stop_pid "$TWO_PID"
+fi
+
 log "start-up to the first scrape with vcsa_up 1 (median of $STARTUP_RUNS launches)"
 python3 "$HERE/probe.py" startup "$STARTUP_RUNS" "$RAW/startup.json" -- \
     "$EXPORTER" --web.listen-address "127.0.0.1:{port}" "${EXPORTER_ARGS[@]}" ||
@@ -350,6 +383,7 @@ python3 "$HERE/probe.py" startup "$STARTUP_RUNS" "$RAW/startup.json" -- \
 wrk_count() {
     local name="$1" conns="$2" requests="$3" url="$4" done_file="$RAW/wrk_$name.done" pid line
     rm -f "$done_file"
+    cpu_mark "$name" before
     WRK_REQUESTS="$requests" WRK_DONE_FILE="$done_file" wrk -t1 -c"$conns" -d"${CONTENDER_MAX_S}s" --timeout 10s \
         --latency -s "$HERE/wrk_report.lua" "$url" >"$RAW/wrk_$name.txt" 2>&1 &
     pid=$!
@@ -357,6 +391,7 @@ wrk_count() {
     while [ ! -e "$done_file" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
     kill -INT "$pid" 2>/dev/null || true
     wait "$pid" || { cat "$RAW/wrk_$name.txt" >&2; die "wrk $name failed"; }
+    cpu_mark "$name" after
     [ -e "$done_file" ] || log "warning: wrk $name stopped before $requests responses (after ${CONTENDER_MAX_S}s)"
     line="$(sed -n 's/^WRK_JSON //p' "$RAW/wrk_$name.txt")"
     [ -n "$line" ] || { cat "$RAW/wrk_$name.txt" >&2; die "wrk $name printed no numbers"; }
