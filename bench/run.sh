@@ -26,6 +26,7 @@
 #   BENCH_CONTENDER_SETTLE       seconds of rest before the second, "settled" reading (default 15:
 #                                longer than the exporter's 10 s --vcenter.timeout)
 #   BENCH_KEEP_TMP=1    keep the temp dir (configs, logs, raw numbers) for inspection
+#   BENCH_WAIT_QUIET=S  first wait up to S seconds for the CPUs to be under 20 % busy
 #   BENCH_PROFILE=1     also `perf record -g` the exporter during each scrape load (skews the
 #                       numbers a little; keeps the temp dir; prints the hottest symbols)
 set -euo pipefail
@@ -116,6 +117,17 @@ if [ -n "$EXPORTER_SWIFT_LIBS" ]; then
     log "warning: $EXPORTER loads Swift libraries dynamically ($EXPORTER_SWIFT_LIBS): not the shipped build (make bench builds that)"
 fi
 
+# BENCH_WAIT_QUIET=SECONDS: first wait (at most that long) for the CPUs to be under 20 % busy.
+if [ "${BENCH_WAIT_QUIET:-0}" -gt 0 ]; then
+    quiet_deadline=$((SECONDS + BENCH_WAIT_QUIET))
+    until python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 20 else 1)' "$(python3 "$HERE/probe.py" cpu-busy 2)"; do
+        if [ "$SECONDS" -ge "$quiet_deadline" ]; then
+            log "warning: the CPUs stayed busy for ${BENCH_WAIT_QUIET}s: measuring anyway"
+            break
+        fi
+        sleep 10
+    done
+fi
 CPU_BUSY_START="$(python3 "$HERE/probe.py" cpu-busy 1)"
 if python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 20 else 1)' "$CPU_BUSY_START"; then
     log "warning: the CPUs are ${CPU_BUSY_START}% busy before the bench: numbers will be low"
