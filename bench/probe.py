@@ -8,6 +8,8 @@
   probe.py sample PID OUT [INTERVAL] [MAX_S] append snapshots to OUT (JSON lines) until killed
                                              or MAX_S seconds have passed
   probe.py wait-up URL [TIMEOUT_S]           poll URL until the body has `vcsa_up 1`
+  probe.py sections PID BINARY               print, per ELF section of BINARY, how much of it is
+                                             resident in PID (/proc/PID/pagemap present bits)
   probe.py cpu-busy [SECONDS]                print the machine's CPU use in percent over SECONDS
   probe.py cpu-mark ROOT_PID                 print the machine's CPU ticks (busy, all) and those of
                                              ROOT_PID and its descendants: two marks tell how much
@@ -112,6 +114,43 @@ def smaps(pid):
             "anon_kib": sum(f["anon_kib"] for f in files) + sum(a["anon_kib"] for a in anon),
         },
     }
+
+
+SECTION_RE = re.compile(r"^\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)")
+
+
+def sections(pid, binary):
+    """Resident KiB of each allocated section of `binary` in process `pid`: which parts of the
+    file the process has mapped (code touched, and the kernel's fault-around neighbours of it)."""
+    binary = os.path.realpath(binary)
+    found = []
+    out = subprocess.run(["readelf", "-SW", binary], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        m = SECTION_RE.match(line)
+        if m and int(m.group(2), 16):  # allocated: has an address
+            found.append((m.group(1), int(m.group(3), 16), int(m.group(4), 16)))
+    page = os.sysconf("SC_PAGE_SIZE")
+    present = set()  # file page numbers mapped in the process
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+        for line in maps:
+            parts = line.split()
+            if len(parts) < 6 or os.path.realpath(parts[5]) != binary:
+                continue
+            start, end = (int(x, 16) for x in parts[0].split("-"))
+            offset = int(parts[2], 16)
+            pagemap.seek(start // page * 8)
+            entries = pagemap.read((end - start) // page * 8)
+            for i in range(len(entries) // 8):
+                if int.from_bytes(entries[i * 8:i * 8 + 8], "little") >> 63:
+                    present.add(offset // page + i)
+    result = []
+    for name, offset, size in found:
+        if name.startswith(".tbss") or name == ".bss":
+            continue  # no file pages
+        pages = range(offset // page, (offset + size + page - 1) // page)
+        resident = sum(1 for p in pages if p in present)
+        result.append({"section": name, "size_kib": size // 1024, "resident_kib": resident * page // 1024})
+    return result
 
 
 def cpu_busy(seconds=1.0):
@@ -261,6 +300,8 @@ def main(argv):
         sample(int(argv[2]), argv[3],
                float(argv[4]) if len(argv) > 4 else 0.1,
                float(argv[5]) if len(argv) > 5 else 120.0)
+    elif cmd == "sections":
+        print(json.dumps(sections(int(argv[2]), argv[3])))
     elif cmd == "cpu-mark":
         print(json.dumps(cpu_mark(int(argv[2]))))
     elif cmd == "cpu-busy":

@@ -240,6 +240,9 @@ def collect(raw):
     smaps = load(raw, "smaps_end.json")
     if smaps:
         r["memory_breakdown_after_loads"] = breakdown(smaps, meta)
+        secs = load(raw, "sections_end.json")
+        if secs:
+            r["memory_breakdown_after_loads"]["binary_sections"] = sections_summary(secs)
 
     contenders = {}
     for name in CONTENDERS:
@@ -281,6 +284,17 @@ def breakdown(smaps, meta):
     }
 
 
+def sections_summary(secs):
+    """The binary's resident KiB per ELF section, largest first (small sections summed)."""
+    big = sorted((s for s in secs if s["resident_kib"] >= 64), key=lambda s: -s["resident_kib"])
+    small = [s for s in secs if s["resident_kib"] < 64]
+    out = [{"section": s["section"], "size_mib": mib(s["size_kib"]), "resident_mib": mib(s["resident_kib"])} for s in big]
+    if small:
+        out.append({"section": f"{len(small)} smaller sections", "size_mib": mib(sum(s["size_kib"] for s in small)),
+                    "resident_mib": mib(sum(s["resident_kib"] for s in small))})
+    return out
+
+
 def contender_numbers(raw, name, run, meta):
     idle = load(raw, f"contender_{name}_idle.json")
     after = load(raw, f"contender_{name}_after.json")
@@ -318,6 +332,9 @@ def contender_numbers(raw, name, run, meta):
                         "file_mib": mib(settled.get("rssfile_kib")), "pss_mib": mib(settled.get("pss_kib")),
                         "threads": settled["threads"],
                         "after_s": round(settled["t"] - after["t"], 1)}
+    secs = load(raw, f"contender_{name}_sections.json")
+    if secs:
+        c["binary_sections"] = sections_summary(secs)
     for key, file in (("memory_breakdown", f"contender_{name}_smaps.json"),
                       ("memory_breakdown_settled", f"contender_{name}_settled_smaps.json")):
         smaps = load(raw, file)
@@ -538,6 +555,10 @@ def print_report(r, t, out=sys.stdout):
         for a in mb["anon_mappings"][:10]:
             p(f"  {a['rss_mib']:>6.2f} MiB  anonymous {a['name']} {a['perms']} (mapping of {fmt(a['size_mib'], 1)} MiB)")
         p(f"  {mb['anon_mappings_small_rss_mib']:>6.2f} MiB  other anonymous mappings (under 64 KiB resident each)")
+        secs = mb.get("binary_sections")
+        if secs:
+            p("  the binary, per section (resident of size, MiB): " + ", ".join(
+                f"{s['section']} {s['resident_mib']:.2f} of {s['size_mib']:.2f}" for s in secs))
     cs = r.get("contenders")
     if cs:
         cm = cs["meta"]
@@ -554,6 +575,22 @@ def print_report(r, t, out=sys.stdout):
               f"{fmt(c['rss_max_mib'], 1):>5} {a['threads']:>4} {fmt(c['cpu_seconds_per_1000_scrapes'], 3):>8} "
               f"{fmt(c['upstream_calls_per_scrape'], 2):>6} {fmt((c.get('cpu_during') or {}).get('others_percent'), 0):>5}%  {c['scraped']}")
         p(f"  (RSS/anon/PSS right after the last scrape, and again after {cm.get('settle_s', '?')} s of rest: 'settled')")
+        mine = cs["results"].get("vcsa_exporter") or {}
+        for key, when in (("memory_breakdown", "right after"), ("memory_breakdown_settled", "settled")):
+            mb = mine.get(key)
+            if not mb:
+                continue
+            binary = next((f for f in mb["files"] if f["name"].startswith("vcsa_exporter")), None)
+            libs = sum(f["rss_mib"] for f in mb["files"] if f is not binary)
+            arenas = sum(a["rss_mib"] for a in mb["anon_mappings"] if a["name"] == "[anon]")
+            p(f"  vcsa_exporter {when}: {fmt(mb['total_rss_mib'], 1)} MiB = the binary {fmt(binary and binary['rss_mib'], 1)} "
+              f"(code {fmt(binary and binary['code_mib'], 1)}, read-only {fmt(binary and binary['readonly_mib'], 1)}, "
+              f"data {fmt(binary and binary['data_mib'], 1)}, of which copied on write {fmt(binary and binary['anon_mib'], 1)}) "
+              f"+ shared libraries {libs:.1f} + anonymous mappings {arenas:.1f} (malloc arenas, stacks) + [heap], [stack] "
+              f"and small ones {max(0.0, mb['total_rss_mib'] - (binary['rss_mib'] if binary else 0) - libs - arenas):.1f}")
+        if mine.get("binary_sections"):
+            p("  its binary per section (resident of size, MiB): " + ", ".join(
+                f"{x['section']} {x['resident_mib']:.2f} of {x['size_mib']:.2f}" for x in mine["binary_sections"]))
         p(f"  versions: {cm.get('node_exporter')}; {cm.get('blackbox_exporter')}; {cm.get('python')} "
           f"with prometheus_client {cm.get('prometheus_client')}")
     p("\nTargets")

@@ -343,6 +343,7 @@ for c in "${CONNECTIONS[@]}"; do
 done
 python3 "$HERE/probe.py" snap "$EXPORTER_PID" >"$RAW/proc_end.json"
 python3 "$HERE/probe.py" smaps "$EXPORTER_PID" >"$RAW/smaps_end.json"
+python3 "$HERE/probe.py" sections "$EXPORTER_PID" "$EXPORTER" >"$RAW/sections_end.json" || true
 
 log "bare libmicrohttpd ceiling, $SCRAPE_BYTES-byte body, 64 connections, ${DURATION}s"
 BARE_PORT="$(free_port)"
@@ -441,6 +442,9 @@ contender() {
     stop_pid "$sampler"
     python3 "$HERE/probe.py" snap "$pid" >"$RAW/contender_${name}_after.json"
     python3 "$HERE/probe.py" smaps "$pid" >"$RAW/contender_${name}_smaps.json"
+    if [ "$name" = vcsa_exporter ]; then
+        python3 "$HERE/probe.py" sections "$pid" "$EXPORTER" >"$RAW/contender_${name}_sections.json" || true
+    fi
     printf '{"upstream_calls":%d}\n' "$(($(wc -l <"$NG/access.log") - lines0))" >"$RAW/contender_${name}_upstream.json"
     sleep "$CONTENDER_SETTLE"
     python3 "$HERE/probe.py" snap "$pid" >"$RAW/contender_${name}_settled.json"
