@@ -514,12 +514,12 @@ def print_report(r, t, out=sys.stdout):
             q = prev["scrapes"].get(name)
             if not q:
                 continue
-            t = two.get(name)
+            w = two.get(name)
 
             def cell(key, digits, unit=""):
                 parts = [fmt(q.get(key), digits)]
-                if t:
-                    parts.append(fmt(t.get(key) if key in t else (t.get("process") or {}).get(key), digits))
+                if w:
+                    parts.append(fmt(w.get(key) if key in w else (w.get("process") or {}).get(key), digits))
                 parts.append(fmt(s.get(key) if key in s else (s.get("process") or {}).get(key), digits))
                 return " -> ".join(parts) + unit
             p(f"  {s['connections']:>5} conns: req/s {cell('rps', 0)}, p50 {cell('p50_ms', 3, ' ms')}, "
