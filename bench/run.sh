@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Benchmark of vcsa_exporter (issue 5): `make bench` runs this.
+# Benchmark of vcsa_exporter (issue 5, and "a lean binary"): `make bench` runs this.
 #
-# Starts on 127.0.0.1 only: a fixed-response HTTPS upstream (nginx), the release build of the
-# exporter, wrk as the load generator, a bare libmicrohttpd server (the HTTP-layer ceiling) and
-# vcsa_simulator; then bench/report.py prints the table and writes bench/results/*.json.
+# Starts on 127.0.0.1 only: a fixed-response HTTPS upstream (nginx), the shipped build of the
+# exporter (`make bench` builds it as `make dist` does: static Swift runtime, stripped), wrk as
+# the load generator, a bare libmicrohttpd server (the HTTP-layer ceiling), vcsa_simulator, and
+# the contenders for memory (Debian's node_exporter and blackbox_exporter, and a Python exporter
+# on python3-prometheus-client), each given the same fixed number of scrapes; then
+# bench/report.py prints the tables and writes bench/results/*.json.
 #
 # Environment (all optional):
-#   BIN_DIR             holds vcsa_exporter and vcsa_simulator      (default .build/release)
+#   BIN_DIR             holds vcsa_exporter and vcsa_simulator      (default .build-bench/shipped,
+#                       what `make bench` fills)
 #   BENCH_DURATION      seconds of each measured wrk load           (default 5)
 #   BENCH_WARMUP        seconds of unmeasured load before each one  (default 1)
 #   BENCH_SIM_DURATION  seconds of the load in the simulator pass   (default 3)
@@ -15,7 +19,14 @@
 #                       --web.max-connections-per-ip is raised too, since every load comes from 127.0.0.1
 #                                                                   (default 128)
 #   BENCH_RESULTS_DIR   where the JSON goes                         (default bench/results)
+#   BENCH_CONTENDERS=0  skip the contenders pass (memory after a fixed number of scrapes)
+#   BENCH_TWO_COLLECTORS=0  skip the like-for-like loads with --no-collector.backup
+#   BENCH_CONTENDER_SCRAPES      scrapes each contender is given     (default 10000)
+#   BENCH_CONTENDER_CONNECTIONS  scrapers at a time in that pass      (default 1, as Prometheus)
+#   BENCH_CONTENDER_SETTLE       seconds of rest before the second, "settled" reading (default 15:
+#                                longer than the exporter's 10 s --vcenter.timeout)
 #   BENCH_KEEP_TMP=1    keep the temp dir (configs, logs, raw numbers) for inspection
+#   BENCH_WAIT_QUIET=S  first wait up to S seconds for the CPUs to be under 20 % busy
 #   BENCH_PROFILE=1     also `perf record -g` the exporter during each scrape load (skews the
 #                       numbers a little; keeps the temp dir; prints the hottest symbols)
 set -euo pipefail
@@ -24,7 +35,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 cd "$ROOT"
 
-BIN_DIR="${BIN_DIR:-.build/release}"
+BIN_DIR="${BIN_DIR:-.build-bench/shipped}"
 case "$BIN_DIR" in /*) ;; *) BIN_DIR="$ROOT/$BIN_DIR" ;; esac
 DURATION="${BENCH_DURATION:-5}"
 WARMUP="${BENCH_WARMUP:-1}"
@@ -32,9 +43,21 @@ SIM_DURATION="${BENCH_SIM_DURATION:-3}"
 STARTUP_RUNS="${BENCH_STARTUP_RUNS:-5}"
 MAX_REQUESTS="${BENCH_MAX_REQUESTS:-128}"
 RESULTS_DIR="${BENCH_RESULTS_DIR:-$HERE/results}"
+CONTENDERS="${BENCH_CONTENDERS:-1}"
+CONTENDER_SCRAPES="${BENCH_CONTENDER_SCRAPES:-10000}"
+CONTENDER_CONNECTIONS="${BENCH_CONTENDER_CONNECTIONS:-1}"
+CONTENDER_SETTLE="${BENCH_CONTENDER_SETTLE:-15}"
+CONTENDER_MAX_S=1800 # a contender that has not had its scrapes by then fails the bench
+# Debian's interpreter, with python3-prometheus-client (not another python3 first in PATH).
+DEBIAN_PYTHON=/usr/bin/python3
 CONNECTIONS=(1 8 64)
 JOB_PATH=/api/appliance/recovery/reconciliation/job
 RESTORE_PATH=/api/appliance/recovery/restore/job
+BACKUP_LIST_PATH=/api/appliance/recovery/backup/job
+BACKUP_SCHEDULES_PATH=/api/appliance/recovery/backup/schedules
+BACKUP_DETAILS_PATH=/api/appliance/recovery/backup/job/details
+NODE_EXPORTER=/usr/bin/prometheus-node-exporter
+BLACKBOX_EXPORTER=/usr/bin/prometheus-blackbox-exporter
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -48,8 +71,15 @@ ensure_tools() {
     command -v gcc >/dev/null || missing+=(gcc libc6-dev)
     command -v pkg-config >/dev/null || missing+=(pkg-config)
     command -v openssl >/dev/null || missing+=(openssl)
+    command -v file >/dev/null || missing+=(file)
     command -v python3 >/dev/null || missing+=(python3)
     pkg-config --exists libmicrohttpd 2>/dev/null || missing+=(libmicrohttpd-dev)
+    if [ "$CONTENDERS" != 0 ]; then
+        [ -x "$NODE_EXPORTER" ] || missing+=(prometheus-node-exporter)
+        [ -x "$BLACKBOX_EXPORTER" ] || missing+=(prometheus-blackbox-exporter)
+        [ -x "$DEBIAN_PYTHON" ] && "$DEBIAN_PYTHON" -c 'import prometheus_client' 2>/dev/null ||
+            missing+=(python3 python3-prometheus-client)
+    fi
     [ ${#missing[@]} -eq 0 ] && return 0
     log "installing ${missing[*]}"
     local sudo=()
@@ -61,6 +91,15 @@ ensure_tools() {
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 }
 ensure_tools
+if [ "$CONTENDERS" != 0 ]; then
+    # Their packages' postinst start them through invoke-rc.d (systemd is absent here, and
+    # policy-rc.d may forbid it): one left running would hold its port and take CPU from the bench.
+    for daemon in "$NODE_EXPORTER" "$BLACKBOX_EXPORTER"; do
+        for pid in $(pidof "$daemon" 2>/dev/null || true); do
+            log "warning: $daemon already runs as pid $pid (started by its package?): it takes CPU from the bench; stop it"
+        done
+    done
+fi
 if [ "${BENCH_PROFILE:-0}" = 1 ] && ! command -v perf >/dev/null; then
     log "BENCH_PROFILE=1: installing perf (linux-perf)"
     env DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-perf >/dev/null || die "no perf"
@@ -69,8 +108,26 @@ NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
 EXPORTER="$BIN_DIR/vcsa_exporter"
 SIMULATOR="$BIN_DIR/vcsa_simulator"
-[ -x "$EXPORTER" ] || die "no $EXPORTER: build it first (swift build -c release) or set BIN_DIR"
+[ -x "$EXPORTER" ] || die "no $EXPORTER: build it first (make bench does) or set BIN_DIR"
+# Is it the shipped build? Swift runtime and Foundation linked in (ldd cannot see them then), stripped.
+EXPORTER_SWIFT_LIBS="$(ldd "$EXPORTER" | awk '/libswift|libFoundation|lib_Foundation|libdispatch|libBlocksRuntime/ {print $1}' | tr '\n' ' ')"
+EXPORTER_STRIPPED=false
+file -L "$EXPORTER" 2>/dev/null | grep -q ', stripped' && EXPORTER_STRIPPED=true
+if [ -n "$EXPORTER_SWIFT_LIBS" ]; then
+    log "warning: $EXPORTER loads Swift libraries dynamically ($EXPORTER_SWIFT_LIBS): not the shipped build (make bench builds that)"
+fi
 
+# BENCH_WAIT_QUIET=SECONDS: first wait (at most that long) for the CPUs to be under 20 % busy.
+if [ "${BENCH_WAIT_QUIET:-0}" -gt 0 ]; then
+    quiet_deadline=$((SECONDS + BENCH_WAIT_QUIET))
+    until python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 20 else 1)' "$(python3 "$HERE/probe.py" cpu-busy 2)"; do
+        if [ "$SECONDS" -ge "$quiet_deadline" ]; then
+            log "warning: the CPUs stayed busy for ${BENCH_WAIT_QUIET}s: measuring anyway"
+            break
+        fi
+        sleep 10
+    done
+fi
 CPU_BUSY_START="$(python3 "$HERE/probe.py" cpu-busy 1)"
 if python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 20 else 1)' "$CPU_BUSY_START"; then
     log "warning: the CPUs are ${CPU_BUSY_START}% busy before the bench: numbers will be low"
@@ -157,6 +214,14 @@ wait_http "$UPSTREAM$RESTORE_PATH" --cacert "$TLS/ca.pem" ||
 curl -fsS --cacert "$TLS/ca.pem" "$UPSTREAM$JOB_PATH" | python3 -c \
     'import json,sys; d=json.load(sys.stdin); assert d["status"]=="RUNNING" and d["progress"]==42' ||
     die "nginx: bad reconciliation job body"
+BACKUP_ID=20261124-020000-24322831
+curl -fsS --cacert "$TLS/ca.pem" "$UPSTREAM$BACKUP_LIST_PATH" | python3 -c \
+    'import json,sys; assert json.load(sys.stdin) == [sys.argv[1]]' "$BACKUP_ID" || die "nginx: bad backup job list"
+curl -fsS --cacert "$TLS/ca.pem" "$UPSTREAM$BACKUP_SCHEDULES_PATH" | python3 -c \
+    'import json,sys; assert json.load(sys.stdin)["default"]["enable"] is True' || die "nginx: bad backup schedules"
+curl -fsS --cacert "$TLS/ca.pem" "$UPSTREAM$BACKUP_DETAILS_PATH?jobs=$BACKUP_ID" | python3 -c \
+    'import json,sys; assert json.load(sys.stdin)[sys.argv[1]]["status"] == "SUCCEEDED"' "$BACKUP_ID" ||
+    die "nginx: bad backup job details"
 
 upstream_calls() { # count of the exporter's calls in nginx's access log matching a regex (default: all)
     grep -E "${1:-.}" "$NG/access.log" 2>/dev/null | grep -c " $NGINX_PORT\$" || true
@@ -182,13 +247,30 @@ python3 "$HERE/probe.py" wait-up "$EXPORTER_URL" 15 ||
 curl -sS -D "$RAW/scrape.headers" -o "$RAW/scrape.txt" "$EXPORTER_URL"
 SCRAPE_BYTES="$(wc -c <"$RAW/scrape.txt")"
 log "a scrape is $SCRAPE_BYTES bytes"
+# Every collector must succeed on the fixed answers, or the bench measures an error path.
+for collector in reconciliation restore backup; do
+    grep -Eq "^vcsa_scrape_collector_success\{collector=\"$collector\"\} 1$" "$RAW/scrape.txt" ||
+        { grep '^vcsa_scrape_collector_success' "$RAW/scrape.txt" >&2 || true; die "the $collector collector did not succeed"; }
+done
+grep -Eq '^vcsa_backup_jobs_listed 1$' "$RAW/scrape.txt" || die "the backup collector did not list the bench's one job"
+COLLECTORS="$(sed -n 's/^vcsa_scrape_collector_success{collector="\([a-z]*\)"} .*/\1/p' "$RAW/scrape.txt" | tr '\n' ' ')"
+log "collectors: $COLLECTORS(all succeeded)"
+
+# cpu_mark NAME before|after: the machine's CPU ticks and the bench's own (this script and every
+# process under it): report.py tells from two marks how busy other processes kept the CPUs.
+cpu_mark() {
+    python3 "$HERE/probe.py" cpu-mark "$BENCH_PID" >"$RAW/cpu_$1_$2.json"
+}
+BENCH_PID=$$
 
 # wrk_run NAME CONNECTIONS DURATION URL: one measured load, its JSON line saved as RAW/wrk_NAME.json
 wrk_run() {
     local name="$1" conns="$2" dur="$3" url="$4" threads=2
     [ "$conns" -lt 2 ] && threads=1
+    cpu_mark "$name" before
     wrk -t"$threads" -c"$conns" -d"${dur}s" --timeout 5s --latency -s "$HERE/wrk_report.lua" \
         "$url" >"$RAW/wrk_$name.txt" 2>&1 || { cat "$RAW/wrk_$name.txt" >&2; die "wrk $name failed"; }
+    cpu_mark "$name" after
     local line
     line="$(sed -n 's/^WRK_JSON //p' "$RAW/wrk_$name.txt")"
     [ -n "$line" ] || { cat "$RAW/wrk_$name.txt" >&2; die "wrk $name printed no numbers"; }
@@ -201,14 +283,19 @@ warm() { # CONNECTIONS URL: unmeasured load
     wrk -t1 -c"$1" -d"${WARMUP}s" "$2" >/dev/null 2>&1 || true
 }
 
-# measured_scrapes NAME CONNECTIONS DURATION: load the exporter, with /proc and upstream counts
+# measured_scrapes NAME CONNECTIONS DURATION [PID URL]: load the exporter (default: the main one),
+# with /proc and upstream counts
 measured_scrapes() {
     local name="$1" conns="$2" dur="$3" sampler
+    local EXPORTER_PID="${4:-$EXPORTER_PID}" EXPORTER_URL="${5:-$EXPORTER_URL}"
     warm "$conns" "$EXPORTER_URL"
-    local calls0 jobs0 restores0
+    local calls0 jobs0 restores0 lists0 schedules0 details0
     calls0="$(upstream_calls)"
     jobs0="$(upstream_calls "^GET $JOB_PATH ")"
     restores0="$(upstream_calls "^GET $RESTORE_PATH ")"
+    lists0="$(upstream_calls "^GET $BACKUP_LIST_PATH ")"
+    schedules0="$(upstream_calls "^GET $BACKUP_SCHEDULES_PATH ")"
+    details0="$(upstream_calls "^GET $BACKUP_DETAILS_PATH ")"
     python3 "$HERE/probe.py" snap "$EXPORTER_PID" >"$RAW/proc_${name}_before.json"
     python3 "$HERE/probe.py" sample "$EXPORTER_PID" "$RAW/proc_${name}_samples.jsonl" 0.1 \
         "$((dur + 30))" &
@@ -229,10 +316,13 @@ measured_scrapes() {
         head -n 15 "$RAW/perf_$name.txt" >&2 || true
     fi
     python3 "$HERE/probe.py" snap "$EXPORTER_PID" >"$RAW/proc_${name}_after.json"
-    printf '{"all":%d,"reconciliation_job_get":%d,"restore_job_get":%d}\n' \
+    printf '{"all":%d,"reconciliation_job_get":%d,"restore_job_get":%d,"backup_list_get":%d,"backup_schedules_get":%d,"backup_details_get":%d}\n' \
         "$(($(upstream_calls) - calls0))" \
         "$(($(upstream_calls "^GET $JOB_PATH ") - jobs0))" \
-        "$(($(upstream_calls "^GET $RESTORE_PATH ") - restores0))" >"$RAW/upstream_$name.json"
+        "$(($(upstream_calls "^GET $RESTORE_PATH ") - restores0))" \
+        "$(($(upstream_calls "^GET $BACKUP_LIST_PATH ") - lists0))" \
+        "$(($(upstream_calls "^GET $BACKUP_SCHEDULES_PATH ") - schedules0))" \
+        "$(($(upstream_calls "^GET $BACKUP_DETAILS_PATH ") - details0))" >"$RAW/upstream_$name.json"
     curl -sS -o "$RAW/scrape_after_$name.txt" "$EXPORTER_URL" || true
 }
 
@@ -252,6 +342,8 @@ for c in "${CONNECTIONS[@]}"; do
     measured_scrapes "c$c" "$c" "$DURATION"
 done
 python3 "$HERE/probe.py" snap "$EXPORTER_PID" >"$RAW/proc_end.json"
+python3 "$HERE/probe.py" smaps "$EXPORTER_PID" >"$RAW/smaps_end.json"
+python3 "$HERE/probe.py" sections "$EXPORTER_PID" "$EXPORTER" >"$RAW/sections_end.json" || true
 
 log "bare libmicrohttpd ceiling, $SCRAPE_BYTES-byte body, 64 connections, ${DURATION}s"
 BARE_PORT="$(free_port)"
@@ -271,10 +363,124 @@ printf '{"deletes_on_shutdown":%d,"connections":%d,"logins":%d}\n' \
     "$(tail -n +"$((LINES0 + 1))" "$NG/access.log" | awk -v p="$NGINX_PORT" '$5 == p {print $4}' | sort -u | wc -l)" \
     "$(($(upstream_calls '^POST /api/session ') - LOGINS0))" >"$RAW/session.json"
 
+# ---------------------------------------------------------------- like for like: two collectors
+# Results before the backup collector had two collectors (two calls a scrape round): the same loads
+# on the same binary with --no-collector.backup compare with those.
+if [ "${BENCH_TWO_COLLECTORS:-1}" != 0 ]; then
+    TWO_PORT="$(free_port)"
+    TWO_URL="http://127.0.0.1:$TWO_PORT/metrics"
+    log "two collectors (--no-collector.backup), like the results before the backup collector, on 127.0.0.1:$TWO_PORT"
+    "$EXPORTER" --web.listen-address "127.0.0.1:$TWO_PORT" "${EXPORTER_ARGS[@]}" --no-collector.backup \
+        >"$TMP/exporter_two.log" 2>&1 &
+    TWO_PID=$!
+    STARTED_PIDS+=("$TWO_PID")
+    python3 "$HERE/probe.py" wait-up "$TWO_URL" 15 ||
+        { tail -n 30 "$TMP/exporter_two.log" >&2; die "the two-collector exporter never answered vcsa_up 1"; }
+    curl -fsS "$TWO_URL" | grep -q 'collector="backup"' && die "--no-collector.backup still collects backups"
+    for c in "${CONNECTIONS[@]}"; do
+        log "two collectors: exporter scrapes, $c connection(s), ${DURATION}s"
+        measured_scrapes "two_c$c" "$c" "$DURATION" "$TWO_PID" "$TWO_URL"
+    done
+    stop_pid "$TWO_PID"
+fi
+
 log "start-up to the first scrape with vcsa_up 1 (median of $STARTUP_RUNS launches)"
 python3 "$HERE/probe.py" startup "$STARTUP_RUNS" "$RAW/startup.json" -- \
     "$EXPORTER" --web.listen-address "127.0.0.1:{port}" "${EXPORTER_ARGS[@]}" ||
     log "warning: some launches did not reach vcsa_up 1 (see the report)"
+
+# ---------------------------------------------------------------- contenders: memory after N scrapes
+# wrk_count NAME CONNECTIONS REQUESTS URL: exactly REQUESTS responses (plus at most CONNECTIONS-1
+# already in flight), saved like wrk_run's. wrk has no request count: wrk_report.lua stops its
+# thread at the count and touches a file, on which wrk gets SIGINT and prints its numbers.
+wrk_count() {
+    local name="$1" conns="$2" requests="$3" url="$4" done_file="$RAW/wrk_$name.done" pid line
+    rm -f "$done_file"
+    cpu_mark "$name" before
+    WRK_REQUESTS="$requests" WRK_DONE_FILE="$done_file" wrk -t1 -c"$conns" -d"${CONTENDER_MAX_S}s" --timeout 10s \
+        --latency -s "$HERE/wrk_report.lua" "$url" >"$RAW/wrk_$name.txt" 2>&1 &
+    pid=$!
+    STARTED_PIDS+=("$pid")
+    while [ ! -e "$done_file" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    kill -INT "$pid" 2>/dev/null || true
+    wait "$pid" || { cat "$RAW/wrk_$name.txt" >&2; die "wrk $name failed"; }
+    cpu_mark "$name" after
+    [ -e "$done_file" ] || log "warning: wrk $name stopped before $requests responses (after ${CONTENDER_MAX_S}s)"
+    line="$(sed -n 's/^WRK_JSON //p' "$RAW/wrk_$name.txt")"
+    [ -n "$line" ] || { cat "$RAW/wrk_$name.txt" >&2; die "wrk $name printed no numbers"; }
+    printf '{"name":"%s","connections":%d,"threads":1,"url":"%s","requested":%d,"wrk":%s}\n' \
+        "$name" "$conns" "$url" "$requests" "$line" >"$RAW/wrk_$name.json"
+}
+
+# contender NAME SCRAPE_URL CHECK_REGEX -- CMD...: start CMD (it listens on 127.0.0.1 only), wait
+# until SCRAPE_URL answers with a line matching CHECK_REGEX (its upstream call worked), /proc after
+# a second of rest ("idle"), CONTENDER_SCRAPES scrapes of SCRAPE_URL sampled every 0.5 s, /proc and
+# the smaps breakdown right after the last one and again after CONTENDER_SETTLE seconds of rest
+# ("settled": what is left once timers have fired and garbage collectors have run), its nginx
+# calls, then SIGTERM.
+contender() {
+    local name="$1" url="$2" check="$3" pid sampler lines0
+    shift 4
+    "$@" >"$TMP/contender_$name.log" 2>&1 &
+    pid=$!
+    STARTED_PIDS+=("$pid")
+    wait_http "$url" || { tail -n 20 "$TMP/contender_$name.log" >&2; die "contender $name did not come up"; }
+    for _ in $(seq 100); do
+        curl -fsS --max-time 10 "$url" 2>/dev/null | grep -Eq "$check" && break
+        sleep 0.1
+    done
+    curl -fsS --max-time 10 -o "$RAW/contender_${name}_scrape.txt" "$url"
+    grep -Eq "$check" "$RAW/contender_${name}_scrape.txt" ||
+        { tail -n 20 "$TMP/contender_$name.log" >&2; die "contender $name: no line matching $check in its scrape"; }
+    sleep 1
+    python3 "$HERE/probe.py" snap "$pid" >"$RAW/contender_${name}_idle.json"
+    lines0="$(wc -l <"$NG/access.log")"
+    python3 "$HERE/probe.py" sample "$pid" "$RAW/contender_${name}_samples.jsonl" 0.5 "$CONTENDER_MAX_S" &
+    sampler=$!
+    STARTED_PIDS+=("$sampler")
+    wrk_count "contender_$name" "$CONTENDER_CONNECTIONS" "$CONTENDER_SCRAPES" "$url"
+    stop_pid "$sampler"
+    python3 "$HERE/probe.py" snap "$pid" >"$RAW/contender_${name}_after.json"
+    python3 "$HERE/probe.py" smaps "$pid" >"$RAW/contender_${name}_smaps.json"
+    if [ "$name" = vcsa_exporter ]; then
+        python3 "$HERE/probe.py" sections "$pid" "$EXPORTER" >"$RAW/contender_${name}_sections.json" || true
+    fi
+    printf '{"upstream_calls":%d}\n' "$(($(wc -l <"$NG/access.log") - lines0))" >"$RAW/contender_${name}_upstream.json"
+    sleep "$CONTENDER_SETTLE"
+    python3 "$HERE/probe.py" snap "$pid" >"$RAW/contender_${name}_settled.json"
+    python3 "$HERE/probe.py" smaps "$pid" >"$RAW/contender_${name}_settled_smaps.json"
+    curl -fsS --max-time 10 -o "$RAW/contender_${name}_scrape_after.txt" "$url" || true
+    stop_pid "$pid"
+}
+
+if [ "$CONTENDERS" != 0 ]; then
+    log "contenders: $CONTENDER_SCRAPES scrapes each, $CONTENDER_CONNECTIONS at a time, then their memory"
+    TARGET_URL="$UPSTREAM$RESTORE_PATH" # blackbox_exporter's probe and the Python exporter's one call
+    port="$(free_port)"
+    log "contender vcsa_exporter (a fresh process) on 127.0.0.1:$port"
+    contender vcsa_exporter "http://127.0.0.1:$port/metrics" '^vcsa_up 1$' -- \
+        "$EXPORTER" --web.listen-address "127.0.0.1:$port" "${EXPORTER_ARGS[@]}"
+    port="$(free_port)"
+    log "contender node_exporter ($("$NODE_EXPORTER" --version 2>&1 | head -n 1)) on 127.0.0.1:$port"
+    contender node_exporter "http://127.0.0.1:$port/metrics" '^node_exporter_build_info' -- \
+        "$NODE_EXPORTER" --web.listen-address="127.0.0.1:$port"
+    sed -e "s|@CA@|$TLS/ca.pem|g" "$HERE/blackbox.yml.in" >"$TMP/blackbox.yml"
+    port="$(free_port)"
+    log "contender blackbox_exporter ($("$BLACKBOX_EXPORTER" --version 2>&1 | head -n 1)) on 127.0.0.1:$port, probing $TARGET_URL"
+    contender blackbox_exporter "http://127.0.0.1:$port/probe?target=$TARGET_URL&module=http_2xx" '^probe_success 1$' -- \
+        "$BLACKBOX_EXPORTER" --config.file="$TMP/blackbox.yml" --web.listen-address="127.0.0.1:$port"
+    port="$(free_port)"
+    log "contender python_exporter (python3-prometheus-client $("$DEBIAN_PYTHON" -c 'import importlib.metadata as m; print(m.version("prometheus-client"))' 2>/dev/null || echo '?')) on 127.0.0.1:$port"
+    contender python_exporter "http://127.0.0.1:$port/metrics" '^bench_up 1\.0$' -- \
+        "$DEBIAN_PYTHON" "$HERE/python_exporter.py" "$port" "$TARGET_URL" "$TLS/ca.pem"
+    {
+        printf '{"scrapes":%d,"connections":%d,"settle_s":%s,' "$CONTENDER_SCRAPES" "$CONTENDER_CONNECTIONS" "$CONTENDER_SETTLE"
+        printf '"node_exporter":%s,' "$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$("$NODE_EXPORTER" --version 2>&1 | head -n 1)")"
+        printf '"blackbox_exporter":%s,' "$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$("$BLACKBOX_EXPORTER" --version 2>&1 | head -n 1)")"
+        printf '"python":%s,' "$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$("$DEBIAN_PYTHON" --version 2>&1)")"
+        printf '"prometheus_client":"%s"}\n' "$("$DEBIAN_PYTHON" -c 'import importlib.metadata as m; print(m.version("prometheus-client"))' 2>/dev/null || echo '?')"
+    } >"$RAW/contenders_meta.json"
+fi
 stop_pid "$NGINX_PID"
 
 # ---------------------------------------------------------------- simulator pass
@@ -313,6 +519,9 @@ cat >"$RAW/meta.json" <<EOF
 {"bin_dir":"$BIN_DIR","duration_s":$DURATION,"warmup_s":$WARMUP,"sim_duration_s":$SIM_DURATION,
  "max_requests":$MAX_REQUESTS,"scrape_bytes":$SCRAPE_BYTES,"cpus":$(nproc),
  "exporter_version":$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$("$EXPORTER" --version 2>&1 | head -n 1 || true)"),
+ "exporter_build":{"static_swift_stdlib":$([ -z "$EXPORTER_SWIFT_LIBS" ] && echo true || echo false),"stripped":$EXPORTER_STRIPPED,
+  "bytes":$(stat -c %s "$(readlink -f "$EXPORTER")"),"shared_libraries":$(ldd "$EXPORTER" | awk '$1 ~ /^lib|^\/lib/ {printf "%s\"%s\"", (n++ ? "," : "["), $1} END {if (!n) printf "["; print "]"}')},
+ "collectors":$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1].split()))' "$COLLECTORS"),
  "cpu_busy_percent_start":$CPU_BUSY_START,"kernel":"$(uname -r)","wrk":"$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f2)",
  "nginx":"$("$NGINX" -v 2>&1 | sed 's|.*/||')","libmicrohttpd":"$(pkg-config --modversion libmicrohttpd)"}
 EOF
