@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Bounds an operation in time whatever it does: AsyncHTTPClient's own deadline stops applying
@@ -23,9 +25,10 @@ enum Deadline {
                     }
                 }
                 race.keep(work: work)
-                race.keep(timer: Task {
-                    try? await Task.sleep(until: deadline, clock: .continuous)
-                    if !Task.isCancelled { race.finish(.failure(.deadlineExceeded)) }
+                // An event-loop timer, not `Task.sleep`: a cancelled sleep stays queued until its deadline,
+                // so every call won early would hold memory for the whole budget (MiBs under a burst of scrapes).
+                race.keep(timer: MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: NIODeadline(deadline)) {
+                    race.finish(.failure(.deadlineExceeded))
                 })
             }
         } onCancel: {
@@ -40,7 +43,7 @@ private final class Race<T: Sendable>: Sendable {
     private struct State {
         var outcome: Result<T, ApplianceError>?
         var continuation: CheckedContinuation<Result<T, ApplianceError>, Never>?
-        var timer: Task<Void, Never>?
+        var timer: Scheduled<Void>?
         var work: Task<Void, Never>?
     }
 
@@ -70,7 +73,7 @@ private final class Race<T: Sendable>: Sendable {
     }
 
     /// Keeps the timer, to stop it if the operation wins (at once if the race is over).
-    func keep(timer: Task<Void, Never>) {
+    func keep(timer: Scheduled<Void>) {
         let over = state.withLock { state -> Bool in
             if state.outcome == nil { state.timer = timer }
             return state.outcome != nil
@@ -79,7 +82,7 @@ private final class Race<T: Sendable>: Sendable {
     }
 
     func finish(_ result: Result<T, ApplianceError>) {
-        let taken = state.withLock { state -> (CheckedContinuation<Result<T, ApplianceError>, Never>?, Task<Void, Never>?, Task<Void, Never>?)? in
+        let taken = state.withLock { state -> (CheckedContinuation<Result<T, ApplianceError>, Never>?, Scheduled<Void>?, Task<Void, Never>?)? in
             guard state.outcome == nil else { return nil }
             state.outcome = result
             defer { (state.continuation, state.timer, state.work) = (nil, nil, nil) }
@@ -94,5 +97,12 @@ private final class Race<T: Sendable>: Sendable {
     private static func isDeadline(_ result: Result<T, ApplianceError>) -> Bool {
         if case .failure(.deadlineExceeded) = result { return true }
         return false
+    }
+}
+
+extension NIODeadline {
+    /// The same instant on NIO's clock (both are monotonic); saturates rather than traps far from now.
+    public init(_ instant: ContinuousClock.Instant) {
+        self = .now() + .nanoseconds((instant - .now).clampedNanoseconds)
     }
 }

@@ -37,7 +37,7 @@ struct Transport: Sendable {
             (status, body) = try await Deadline.race(until: deadline) { [http, maxBodyBytes, request] () async throws(ApplianceError) in
                 do {
                     // AsyncHTTPClient's deadline covers connect, TLS and headers; the race covers the body.
-                    let response = try await http.execute(request, deadline: .now() + .nanoseconds((deadline - .now).clampedNanoseconds))
+                    let response = try await http.execute(request, deadline: NIODeadline(deadline))
                     let collected = try await response.body.collect(upTo: maxBodyBytes)
                     return (Int(response.status.code), Array(collected.readableBytesView))
                 } catch {

@@ -1,3 +1,6 @@
+import ApplianceAPI
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Runs one piece of work at a time; callers that arrive while it runs get its result too,
@@ -14,6 +17,8 @@ final class SingleFlight<Value: Sendable>: Sendable {
     private struct Round {
         var deadline: ContinuousClock.Instant
         var waiting: [UInt64: Delivery] = [:]
+        /// Deadline timers of callers due before the round's end, cancelled when it ends.
+        var timers: [UInt64: Scheduled<Void>] = [:]
     }
 
     private struct State {
@@ -39,20 +44,32 @@ final class SingleFlight<Value: Sendable>: Sendable {
         if starts {
             Task {
                 let value = await work(roundDeadline)
-                let waiting = state.withLock { state in
+                let round = state.withLock { state in
                     defer { state.round = nil }
-                    return state.round?.waiting ?? [:]
+                    return state.round
                 }
-                for deliver in waiting.values { deliver(value) }
+                guard let round else { return }
+                for timer in round.timers.values { timer.cancel() }
+                for deliver in round.waiting.values { deliver(value) }
             }
         }
         // The round is bounded by its own deadline; only a caller due clearly earlier needs a timer
         // (one due at about the same time gets the round's own answer, which says what failed).
         guard deadline < roundDeadline - Self.tolerance else { return }
-        Task {
-            try? await Task.sleep(until: deadline, clock: .continuous)
-            let late = state.withLock { $0.round?.waiting.removeValue(forKey: caller) }
+        // An event-loop timer, cancelled with the round: a `Task.sleep` would stay queued until the
+        // caller's deadline even when the round answered long before.
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: NIODeadline(deadline)) { [self] in
+            let late = state.withLock { state -> Delivery? in
+                state.round?.timers[caller] = nil
+                return state.round?.waiting.removeValue(forKey: caller)
+            }
             late?(nil)
         }
+        let delivered = state.withLock { state -> Bool in
+            guard state.round?.waiting[caller] != nil else { return true }
+            state.round?.timers[caller] = timer
+            return false
+        }
+        if delivered { timer.cancel() }
     }
 }
