@@ -4,8 +4,10 @@ public struct HTTPRequest: Sendable {
     public var method: String
     /// The path without the query string.
     public var path: String
-    /// The raw query string ("" when absent).
+    /// The query string as sent, decoded ("" when absent).
     public var query: String
+    /// The query's name=value pairs, decoded, in order (a name may repeat).
+    public var queryItems: [(name: String, value: String)]
     /// Header names lower-cased; repeated headers keep their first value.
     public var headers: [String: String]
     /// At most the server's `maxBodyBytes`: a longer body is answered 413 before any handler runs.
@@ -13,14 +15,20 @@ public struct HTTPRequest: Sendable {
     /// The peer address as "ip:port", for audit logs.
     public var clientAddress: String
 
-    public init(method: String, path: String, query: String = "", headers: [String: String] = [:],
-                body: [UInt8] = [], clientAddress: String = "") {
+    public init(method: String, path: String, query: String = "", queryItems: [(name: String, value: String)] = [],
+                headers: [String: String] = [:], body: [UInt8] = [], clientAddress: String = "") {
         self.method = method
         self.path = path
         self.query = query
+        self.queryItems = queryItems
         self.headers = headers
         self.body = body
         self.clientAddress = clientAddress
+    }
+
+    /// Every value of the query parameter `name`.
+    public func queryValues(_ name: String) -> [String] {
+        queryItems.filter { $0.name == name }.map(\.value)
     }
 
     /// A header by case-insensitive name.

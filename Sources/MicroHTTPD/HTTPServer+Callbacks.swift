@@ -19,10 +19,12 @@ func accessHandler(
 
     // First call: headers only. Answering now would force "Connection: close", so only refusals answer here.
     guard let existing = requestContext.pointee else {
+        let arguments = values(connection, kind: .GET_ARGUMENT_KIND)
         let request = HTTPRequest(
             method: method.map { String(cString: $0) } ?? "GET",
             path: url.map { String(cString: $0) } ?? "/",
-            query: queryString(connection),
+            query: arguments.map { $0.1.isEmpty ? $0.0 : "\($0.0)=\($0.1)" }.joined(separator: "&"),
+            queryItems: arguments.map { (name: $0.0, value: $0.1) },
             headers: headerValues(connection),
             clientAddress: clientAddress(connection)
         )
@@ -106,7 +108,8 @@ private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MH
     return MHD_queue_response(connection, UInt32(response.status), mhdResponse)
 }
 
-/// Collects header or query values through libmicrohttpd's iterator.
+/// Collects header or query values through libmicrohttpd's iterator (query values arrive decoded;
+/// libmicrohttpd strips the query from the URL, so the request's `query` is rebuilt from them).
 private final class ValueCollector {
     var pairs: [(String, String)] = []
 }
@@ -134,11 +137,6 @@ private func headerValues(_ connection: OpaquePointer) -> [String: String] {
         headers[name.lowercased()] = value
     }
     return headers
-}
-
-/// libmicrohttpd strips the query from the URL; rebuild it (decoded) so handlers can see one was sent.
-private func queryString(_ connection: OpaquePointer) -> String {
-    values(connection, kind: .GET_ARGUMENT_KIND).map { $0.1.isEmpty ? $0.0 : "\($0.0)=\($0.1)" }.joined(separator: "&")
 }
 
 private func clientAddress(_ connection: OpaquePointer) -> String {

@@ -6,48 +6,54 @@ import Synchronization
 /// Turns one HTTP request into one answer: the routes of the exporter.
 public final class ExporterHandler: Sendable {
     let options: ExporterOptions
-    let scraper: Scraper
-    let stats: APICallStats
+    /// The `--vcenter.*` appliance, collected on the metrics path; nil with only `--config.file` targets.
+    let appliance: ApplianceTarget?
+    /// `--config.file`'s targets, for `/probe`.
+    let probes: ProbeTargets?
     let admin: AdminAPI?
     let webConfig: WebConfigStore?
     let logger: Logger
-    private let rounds = SingleFlight<ScrapeRound>()
     private let limit: InFlightLimit
-    /// The last round's result, for the landing page: it never calls the appliance itself.
-    private let lastSnapshot = Mutex<ScrapeSnapshot?>(nil)
 
-    public init(options: ExporterOptions, scraper: Scraper, stats: APICallStats, admin: AdminAPI?, webConfig: WebConfigStore? = nil, logger: Logger) {
+    public init(options: ExporterOptions, client: ApplianceClient?, stats: APICallStats, probes: ProbeTargets?, admin: AdminAPI?,
+                webConfig: WebConfigStore? = nil, logger: Logger) {
         self.options = options
         self.limit = InFlightLimit(limit: options.maxRequests)
-        self.scraper = scraper
-        self.stats = stats
+        self.probes = probes
         self.admin = admin
         self.webConfig = webConfig
         self.logger = logger
+        // On the metrics path the appliance's families come with the exporter's own, rendered once per round.
+        appliance = client.map { client in
+            ApplianceTarget(name: "", client: client, stats: stats, collectors: options.collectors, deadline: options.deadline,
+                            logger: logger, extraFamilies: { [admin, webConfig, probes, options] writer in
+                                Self.writeOwnMetrics(to: &writer, admin: admin, webConfig: webConfig, probes: probes, options: options)
+                            })
+        }
     }
 
     /// Routes a request. Cheap answers are given on the spot; the rest answer through `responder` later.
     public func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
-        let readOnly = request.path == options.telemetryPath || ["/", "/-/healthy", "/-/ready"].contains(request.path)
+        let readOnly = [options.telemetryPath, Self.probePath, "/", "/-/healthy", "/-/ready"].contains(request.path)
         if readOnly && request.method != "GET" && request.method != "HEAD" {
             return responder.respond(.text(405, "Method Not Allowed", headers: [("Allow", "GET, HEAD")]))
         }
         switch request.path {
         case options.telemetryPath:
+            guard let appliance else { return responder.respond(ownMetrics()) }
             guard let admitted = limit.admit(responder) else { return responder.respond(InFlightLimit.refusal) }
-            metrics(request, admitted)
+            appliance.scrape(request, admitted)
+        case Self.probePath:
+            probe(request, responder)
         case "/":
-            let snapshot = lastSnapshot.withLock { $0 }
-            Task { [options, scraper, admin] in
-                let page = LandingPage(options: options, snapshot: snapshot, restoreUnsupported: await scraper.restoreUnsupported,
-                                       backupUnsupported: await scraper.backupUnsupported, adminEnabled: admin != nil)
-                responder.respond(page.response())
-            }
+            Task { [self] in responder.respond(await landingPage().response()) }
         case "/-/healthy":
             responder.respond(.text(200, "Healthy"))
         case "/-/ready":
             // Ready once the configuration is loaded, which is before the server starts; not tied to vCenter.
             responder.respond(.text(200, "Ready"))
+        case Self.reloadPath:
+            reload(request, responder)
         case AdminAPI.cancelPath:
             guard let admin else { return responder.respond(.text(404, "Not Found (the admin API is off; see --web.enable-admin-api)")) }
             guard let admitted = limit.admit(responder) else { return responder.respond(InFlightLimit.refusal) }
@@ -57,60 +63,64 @@ public final class ExporterHandler: Sendable {
         }
     }
 
-    /// Joins the round in flight, or starts one: the appliance calls, then every family rendered once.
-    /// A round may take the configured timeout; each scrape is answered by its own deadline, which
-    /// Prometheus' scrape timeout header can make shorter.
-    func metrics(_ request: HTTPRequest, _ responder: HTTPResponder) {
-        let budget = options.deadline.budget(scrapeTimeoutHeader: request.header("X-Prometheus-Scrape-Timeout-Seconds"))
-        rounds.join(until: .now + budget, roundDuration: options.deadline.timeout, { [self] round in
-            guard let round else {
-                logger.warning("Scrape deadline passed before the appliance answered", metadata: ["budget_seconds": "\(budget.seconds)"])
-                return responder.respond(timedOut(after: budget).response(for: request))
-            }
-            logger.debug("Scrape answered", metadata: [
-                "up": "\(round.snapshot.up)", "upstream_seconds": "\(round.snapshot.duration.seconds)", "budget_seconds": "\(budget.seconds)",
-            ])
-            responder.respond(round.response(for: request))
-        }, startingWith: { [self] deadline in
-            let snapshot = await scraper.collect(deadline: deadline)
-            lastSnapshot.withLock { $0 = snapshot }
-            return ScrapeRound(snapshot: snapshot, body: render(snapshot))
-        })
+    static let probePath = "/probe"
+    static let reloadPath = "/-/reload"
+
+    /// `GET /probe?target=NAME[&module=MODULE]`: one allow-listed appliance's families, nothing of the exporter's own.
+    func probe(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        guard let probes else {
+            return responder.respond(.text(400, "Bad Request: /probe needs --config.file, whose targets are the only ones it may reach"))
+        }
+        let names = request.queryValues("target")
+        let modules = request.queryValues("module")
+        guard names.count <= 1, modules.count <= 1 else {
+            return responder.respond(.text(400, "Bad Request: give target and module at most once each"))
+        }
+        let target: ApplianceTarget
+        do throws(ProbeTargets.Refusal) {
+            target = try probes.target(named: names.first, module: modules.first)
+        } catch {
+            return responder.respond(.text(error.status, "\(error.status == 400 ? "Bad Request" : "Error"): \(error)"))
+        }
+        guard let admitted = limit.admit(responder) else { return responder.respond(InFlightLimit.refusal) }
+        target.scrape(request, admitted)
     }
 
-    /// The answer for a scrape whose deadline came before the appliance's answer: every enabled collector failed.
-    func timedOut(after budget: Duration) -> ScrapeRound {
-        var snapshot = ScrapeSnapshot()
-        snapshot.duration = budget
-        if options.collectors.contains(.reconciliation) {
-            snapshot.reconciliation = .failure(.deadlineExceeded)
-            snapshot.reconciliationDuration = budget
+    /// `POST /-/reload`, as Prometheus serves it: only with `--web.enable-lifecycle`.
+    func reload(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        guard options.enableLifecycle else { return responder.respond(.text(403, "Lifecycle API is not enabled (--web.enable-lifecycle)")) }
+        guard request.method == "POST" || request.method == "PUT" else {
+            return responder.respond(.text(405, "Method Not Allowed", headers: [("Allow", "POST, PUT")]))
         }
-        if options.collectors.contains(.restore) {
-            snapshot.restore = .failure(.deadlineExceeded)
-            snapshot.restoreDuration = budget
+        guard let probes else { return responder.respond(.text(400, "Bad Request: there is no --config.file to reload")) }
+        if let error = probes.reload() {
+            return responder.respond(.text(500, "failed to reload config: \(error)"))
         }
-        if options.collectors.contains(.backup) {
-            snapshot.backup = .failure(.deadlineExceeded)
-            snapshot.backupDuration = budget
-        }
-        return ScrapeRound(snapshot: snapshot, body: render(snapshot))
+        responder.respond(.text(200, "Config reloaded"))
     }
 
-    /// Every family, in a stable order: scrape health, jobs, counters, build and process.
-    func render(_ snapshot: ScrapeSnapshot) -> [UInt8] {
+    /// The metrics path without a `--vcenter.url` appliance: the exporter's own families only.
+    func ownMetrics() -> HTTPResponse {
         var writer = ExpositionWriter()
-        JobMetrics.writeScrapeHealth(snapshot, to: &writer)
-        JobMetrics.writeReconciliation(snapshot, to: &writer)
-        JobMetrics.writeRestore(snapshot, to: &writer)
-        JobMetrics.writeBackup(snapshot, to: &writer)
-        stats.write(to: &writer)
+        Self.writeOwnMetrics(to: &writer, admin: admin, webConfig: webConfig, probes: probes, options: options)
+        return HTTPResponse(status: 200, headers: [("Content-Type", ExpositionWriter.contentType)], body: writer.bytes)
+    }
+
+    /// Families about the exporter itself, never about an appliance: they stay on the metrics path.
+    static func writeOwnMetrics(to writer: inout ExpositionWriter, admin: AdminAPI?, webConfig: WebConfigStore?, probes: ProbeTargets?,
+                                options: ExporterOptions) {
         admin?.writeMetrics(to: &writer)
         webConfig?.writeMetrics(to: &writer)
+        probes?.writeMetrics(to: &writer)
         BuildInfo.write(to: &writer)
         if !options.disableExporterMetrics {
             ProcessMetrics.write(to: &writer)
         }
-        return writer.bytes
+    }
+
+    func landingPage() async -> LandingPage {
+        LandingPage(options: options, snapshot: appliance?.snapshot, restoreUnsupported: await appliance?.scraper.restoreUnsupported ?? false,
+                    backupUnsupported: await appliance?.scraper.backupUnsupported ?? false, adminEnabled: admin != nil,
+                    probeTargets: probes?.summaries ?? [])
     }
 }

@@ -3,20 +3,23 @@ public struct ExporterOptions: Sendable {
     public var telemetryPath: String
     public var disableExporterMetrics: Bool
     public var deadline: ScrapeDeadline
-    /// The appliance URL, shown on the landing page.
+    /// The `--vcenter.url` appliance, shown on the landing page ("" when only `--config.file` targets are collected).
     public var vcenterURL: String
     public var collectors: Set<CollectorName>
     /// Scrapes and admin calls handled at once (`--web.max-requests`); 0: no limit.
     public var maxRequests: Int
+    /// `--web.enable-lifecycle`: serve `POST /-/reload`.
+    public var enableLifecycle: Bool
 
     public init(telemetryPath: String = "/metrics", disableExporterMetrics: Bool = false,
                 deadline: ScrapeDeadline, vcenterURL: String, collectors: Set<CollectorName> = Set(CollectorName.allCases),
-                maxRequests: Int = 40) {
+                maxRequests: Int = 40, enableLifecycle: Bool = false) {
         self.telemetryPath = telemetryPath
         self.disableExporterMetrics = disableExporterMetrics
         self.deadline = deadline
         self.vcenterURL = vcenterURL
         self.collectors = collectors
         self.maxRequests = maxRequests
+        self.enableLifecycle = enableLifecycle
     }
 }

@@ -10,12 +10,22 @@ import MicroHTTPD
 /// errors), where the metrics are, and what the exporter is configured to do. Plain HTML and CSS:
 /// no script, nothing loaded from elsewhere. It never calls the appliance.
 struct LandingPage {
+    struct ProbeTarget {
+        var name: String
+        var url: String
+        var module: String
+        /// How its last probe went; nil when it has not been probed lately.
+        var up: Bool?
+    }
+
     var options: ExporterOptions
     /// The last scrape's result (nil before the first scrape); the page never calls the appliance.
     var snapshot: ScrapeSnapshot?
     var restoreUnsupported: Bool
     var backupUnsupported: Bool
     var adminEnabled: Bool
+    /// `--config.file`'s targets, each with a link to its probe.
+    var probeTargets: [ProbeTarget] = []
     /// What "ago" counts from.
     var now = Date()
 
@@ -30,6 +40,10 @@ struct LandingPage {
     var html: String {
         let escape = LandingHTML.escape
         let jobs = snapshot.map { "<div class=\"jobs\">\n" + cards($0).map(\.html).joined() + "</div>" } ?? ""
+        let appliance = options.vcenterURL.isEmpty ? "" : """
+        \(summary)
+        \(jobs)
+        """
         return """
         <!DOCTYPE html>
         <html lang="en">
@@ -42,16 +56,30 @@ struct LandingPage {
         <h1>VCSA Exporter</h1>
         <p>Prometheus exporter for vCenter Server Appliance recovery jobs. Version \(escape(BuildInfo.version)).</p>
         <nav><a href="\(escape(options.telemetryPath))">Metrics</a><a href="/-/healthy">Health</a><a href="/-/ready">Readiness</a></nav>
-        \(summary)
-        \(jobs)
+        \(appliance)
+        \(targets)
         <section class="config"><h2>Configuration</h2>
-        <p>Appliance: \(escape(options.vcenterURL))</p>
-        <p>Collectors:</p><ul>\(collectors)</ul>
+        \(options.vcenterURL.isEmpty ? "<p>Appliance: none on the metrics path (no --vcenter.url)</p>" : "<p>Appliance: \(escape(options.vcenterURL))</p>\n<p>Collectors:</p><ul>\(collectors)</ul>")
         <p>Admin API: \(adminEnabled ? "enabled (POST \(AdminAPI.cancelPath))" : "disabled")</p>
         </section>
         </body>
         </html>
         """
+    }
+
+    /// `--config.file`'s targets, linked to their probes ("" without a config file).
+    var targets: String {
+        guard !probeTargets.isEmpty else { return "" }
+        let escape = LandingHTML.escape
+        let rows = probeTargets.map { target in
+            let state = target.up.map { $0 ? "up" : "down" } ?? "not probed lately"
+            // Names hold only letters, digits and ._:- (see ExporterConfig): nothing to percent-encode.
+            let query = "target=\(target.name)&module=\(target.module)"
+            return "<tr><td><a href=\"\(escape("/probe?" + query))\">\(escape(target.name))</a></td><td>\(escape(target.url))</td>"
+                + "<td>\(escape(target.module))</td><td>\(state)</td></tr>"
+        }
+        return "<section class=\"targets\"><h2>Probe targets</h2>\n<table><tr><th>Target</th><th>URL</th><th>Module</th><th>Last probe</th></tr>\n"
+            + rows.joined(separator: "\n") + "\n</table></section>"
     }
 
     /// When the last scrape was, and whether every collector got an answer.

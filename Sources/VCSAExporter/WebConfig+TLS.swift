@@ -38,7 +38,7 @@ extension WebConfig {
         ]
 
         /// nil when the section enables no TLS (as exporter-toolkit: no certificate, key, CA or client auth named).
-        init?(_ node: YAMLNode?, reader: ConfigReader, directory: String) throws(WebConfigError) {
+        init?(_ node: YAMLNode?, reader: ConfigReader, directory: String) throws(ConfigFileError) {
             let path = "tls_server_config"
             guard let fields = try reader.mapping(node, at: path, known: Self.keys) else { return nil }
             var values: [String: String] = [:]
@@ -47,7 +47,7 @@ extension WebConfig {
                     values[key] = value
                 }
             }
-            let list = { (key: String) throws(WebConfigError) in try reader.strings(fields.first(where: { $0.key == key })?.value, at: "\(path).\(key)") }
+            let list = { (key: String) throws(ConfigFileError) in try reader.strings(fields.first(where: { $0.key == key })?.value, at: "\(path).\(key)") }
             let enabling = ["cert_file", "cert", "key_file", "key", "client_ca_file", "client_ca", "client_auth_type"]
             guard enabling.contains(where: { values[$0] != nil }) else { return nil }
             guard values["cert_file"] != nil || values["cert"] != nil else { throw reader.fail(path, "missing one of cert or cert_file") }
@@ -55,7 +55,7 @@ extension WebConfig {
 
             // A file named beside an inline value wins, as in exporter-toolkit; relative names are relative to the config file.
             var files: [String] = []
-            func material(_ fileKey: String, _ inlineKey: String) throws(WebConfigError) -> String? {
+            func material(_ fileKey: String, _ inlineKey: String) throws(ConfigFileError) -> String? {
                 guard let name = values[fileKey] else { return values[inlineKey] }
                 let file = name.hasPrefix("/") ? name : directory + "/" + name
                 files.append(file)

@@ -31,12 +31,9 @@ public struct WebConfig: Sendable {
     ]
 
     /// Loads and validates the file; errors name the file and the key.
-    public init(path: String) throws(WebConfigError) {
-        let reader = ConfigReader { key, reason in WebConfigError(path: path, key: key, reason: reason) }
-        guard let data = FileManager.default.contents(atPath: path) else { throw reader.fail("", "cannot be read") }
-        guard data.count <= 1 << 20 else { throw reader.fail("", "is larger than 1 MiB") }
-        let root: YAMLNode?
-        do { root = try YAMLNode.parse(String(decoding: data, as: UTF8.self)) } catch { throw reader.fail("", "is not valid YAML: \(error)") }
+    public init(path: String) throws(ConfigFileError) {
+        let reader = ConfigReader(flag: "--web.config.file", path: path)
+        let root = try reader.root()
         self.init()
         sources = [path]
         let sections = try reader.mapping(root, at: "", known: ["tls_server_config", "http_server_config", "basic_auth_users", "rate_limit"]) ?? []
@@ -66,10 +63,7 @@ public struct WebConfig: Sendable {
         }
         if let limit = try reader.mapping(section("rate_limit"), at: "rate_limit", known: ["interval", "burst"]) {
             let field = { (name: String) in limit.first { $0.key == name }?.value }
-            var interval = Duration.zero
-            if let text = try reader.string(field("interval"), at: "rate_limit.interval") {
-                do { interval = try GoDuration.parse(text) } catch { throw reader.fail("rate_limit.interval", "\(error)") }
-            }
+            let interval = try reader.duration(field("interval"), at: "rate_limit.interval") ?? .zero
             var burst = 0
             if let text = try reader.string(field("burst"), at: "rate_limit.burst") {
                 guard let value = Int(text), value >= 0 else { throw reader.fail("rate_limit.burst", "expected a whole number, got \"\(text)\"") }
@@ -89,11 +83,4 @@ public struct WebConfig: Sendable {
         if tls != nil { lines.append("http2: \(http2) (not applicable: the server speaks HTTP/1.1)") }
         return lines
     }
-}
-
-public struct WebConfigError: Error, CustomStringConvertible {
-    public var path: String
-    public var key: String
-    public var reason: String
-    public var description: String { key.isEmpty ? "--web.config.file: \(path) \(reason)" : "--web.config.file: \(path): \(key): \(reason)" }
 }

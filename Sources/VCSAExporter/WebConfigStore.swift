@@ -36,8 +36,8 @@ public final class WebConfigStore: Sendable {
     static let checkInterval: Duration = .seconds(1)
 
     /// Loads the file (nil: no web config); an error here stops start-up.
-    public init(path: String?, logger: Logger) throws(WebConfigError) {
-        let config = try path.map { (path: String) throws(WebConfigError) in try WebConfig(path: path) } ?? WebConfig()
+    public init(path: String?, logger: Logger) throws(ConfigFileError) {
+        let config = try path.map { (path: String) throws(ConfigFileError) in try WebConfig(path: path) } ?? WebConfig()
         self.path = path
         self.logger = logger
         credentials = config.tls.map { TLSCredentials(certificate: $0.certificate, policy: $0.policy) }

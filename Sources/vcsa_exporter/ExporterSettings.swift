@@ -11,13 +11,14 @@ import VCSAExporter
 /// The flags after validation: every value the wiring needs, or a StartupError naming the flag.
 struct ExporterSettings {
     var logger: Logger
-    var vcenterURL: String
-    var credentials: Credentials
+    /// The `--vcenter.*` appliance the metrics path collects; nil with only `--config.file` targets.
+    var appliance: (url: String, credentials: Credentials)?
     var timeout: Duration
     var addresses: [ListenAddress]
     var collectors: Set<CollectorName>
     var adminToken: String?
     var webConfig: WebConfigStore
+    var probes: ProbeTargets?
 }
 
 extension VCSAExporterCommand {
@@ -32,23 +33,27 @@ extension VCSAExporterCommand {
         }
         let logger = Logger(label: "vcsa_exporter") { _ in StderrLogHandler(format: format, level: level) }
 
-        guard let rawURL = vcenterURL ?? environment["VCSA_URL"] else {
-            throw StartupError("--vcenter.url is required (e.g. --vcenter.url=https://vcsa.example.com)")
+        let rawURL = vcenterURL ?? environment["VCSA_URL"]
+        guard rawURL != nil || configFile != nil else {
+            throw StartupError("--vcenter.url (or --config.file with targets for /probe) is required (e.g. --vcenter.url=https://vcsa.example.com)")
         }
-        guard let url = URL(string: rawURL), let scheme = url.scheme?.lowercased(), ["https", "http"].contains(scheme),
-              let host = url.host, !host.isEmpty, url.query == nil, url.user == nil, url.path.isEmpty || url.path == "/" else {
-            throw StartupError("--vcenter.url: \"\(rawURL)\" is not a URL of the form https://host[:port] (no path, query or user)")
-        }
-        guard let user = username ?? environment["VCSA_USERNAME"], !user.isEmpty else {
-            throw StartupError("--vcenter.username (or VCSA_USERNAME) is required")
-        }
-        let password: PasswordSource
-        if let passwordFile {
-            do { password = try .file(passwordFile) } catch { throw StartupError("--vcenter.password-file: \(error)") }
-        } else if let fromEnvironment = environment["VCSA_PASSWORD"], !fromEnvironment.isEmpty {
-            password = .literal(fromEnvironment)
-        } else {
-            throw StartupError("--vcenter.password-file (or VCSA_PASSWORD) is required")
+        var appliance: (url: String, credentials: Credentials)?
+        if let rawURL {
+            guard let url = ApplianceURL.normalized(rawURL) else {
+                throw StartupError("--vcenter.url: \"\(rawURL)\" is not \(ApplianceURL.expected)")
+            }
+            guard let user = username ?? environment["VCSA_USERNAME"], !user.isEmpty else {
+                throw StartupError("--vcenter.username (or VCSA_USERNAME) is required")
+            }
+            let password: PasswordSource
+            if let passwordFile {
+                do { password = try .file(passwordFile) } catch { throw StartupError("--vcenter.password-file: \(error)") }
+            } else if let fromEnvironment = environment["VCSA_PASSWORD"], !fromEnvironment.isEmpty {
+                password = .literal(fromEnvironment)
+            } else {
+                throw StartupError("--vcenter.password-file (or VCSA_PASSWORD) is required")
+            }
+            appliance = (url, Credentials(username: user, password: password))
         }
         let timeout: Duration
         do { timeout = try GoDuration.parse(self.timeout) } catch { throw StartupError("--vcenter.timeout: \(error)") }
@@ -60,7 +65,7 @@ extension VCSAExporterCommand {
         }
         guard maxRequests >= 0 else { throw StartupError("--web.max-requests: must be 0 (unlimited) or more") }
         guard maxConnectionsPerIP >= 1 else { throw StartupError("--web.max-connections-per-ip: must be at least 1") }
-        guard telemetryPath.hasPrefix("/"), !["/", "/-/healthy", "/-/ready", AdminAPI.cancelPath].contains(telemetryPath) else {
+        guard telemetryPath.hasPrefix("/"), !["/", "/-/healthy", "/-/ready", "/-/reload", "/probe", AdminAPI.cancelPath].contains(telemetryPath) else {
             throw StartupError("--web.telemetry-path: \"\(telemetryPath)\" must start with / and not be a path the exporter already serves")
         }
         if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
@@ -80,6 +85,9 @@ extension VCSAExporterCommand {
 
         var adminToken: String?
         if enableAdminAPI {
+            guard appliance != nil else {
+                throw StartupError("--web.enable-admin-api needs --vcenter.url: it cancels that appliance's restore job")
+            }
             guard let adminTokenFile else {
                 throw StartupError("--web.enable-admin-api needs --web.admin-token-file (a file holding the bearer token)")
             }
@@ -95,10 +103,12 @@ extension VCSAExporterCommand {
         }
         let webConfig: WebConfigStore
         do { webConfig = try WebConfigStore(path: webConfigFile, logger: logger) } catch { throw StartupError(error.description) }
+        var probes: ProbeTargets?
+        if let configFile {
+            do { probes = try ProbeTargets(path: configFile, offset: .seconds(timeoutOffset), logger: logger) } catch { throw StartupError(error.description) }
+        }
         return ExporterSettings(
-            // An IPv6 host keeps its brackets, or the URL means something else.
-            logger: logger, vcenterURL: "\(scheme)://\(host.contains(":") ? "[\(host)]" : host)\(url.port.map { ":\($0)" } ?? "")",
-            credentials: Credentials(username: user, password: password), timeout: timeout, addresses: addresses,
-            collectors: collectors, adminToken: adminToken, webConfig: webConfig)
+            logger: logger, appliance: appliance, timeout: timeout, addresses: addresses,
+            collectors: collectors, adminToken: adminToken, webConfig: webConfig, probes: probes)
     }
 }

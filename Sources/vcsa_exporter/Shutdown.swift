@@ -2,18 +2,21 @@ import ApplianceAPI
 import Logging
 import MicroHTTPD
 import Synchronization
+import VCSAExporter
 
 /// Stops the exporter on SIGTERM or SIGINT: drain, log out of vCenter, close. A second signal
 /// means "now": what is still held is answered 503 and the logout is not waited for.
 final class Shutdown: Sendable {
     private let servers: [HTTPServer]
-    private let client: ApplianceClient
+    private let client: ApplianceClient?
+    private let probes: ProbeTargets?
     private let logger: Logger
     private let state = Mutex<(hurried: Bool, logout: Task<Void, Never>?)>((false, nil))
 
-    init(servers: [HTTPServer], client: ApplianceClient, logger: Logger) {
+    init(servers: [HTTPServer], client: ApplianceClient?, probes: ProbeTargets?, logger: Logger) {
         self.servers = servers
         self.client = client
+        self.probes = probes
         self.logger = logger
     }
 
@@ -22,14 +25,20 @@ final class Shutdown: Sendable {
         let signal = await ShutdownSignal.wait(onRepeat: { [self] signal in hurry(signal) })
         logger.info("Shutting down", metadata: ["signal": "\(signal)"])
         for server in servers { await server.shutdown(drainTimeout: drainTimeout) }
-        let logout = Task { [client] in await client.logout(deadline: .now + .seconds(2)) }
+        // Every session at once, the `--vcenter.url` one and each probed target's.
+        let logout = Task { [client, probes] in
+            let deadline = ContinuousClock.now + .seconds(2)
+            async let probed: Void = probes?.close(deadline: deadline) ?? ()
+            await client?.logout(deadline: deadline)
+            await probed
+        }
         let hurried = state.withLock { state in
             state.logout = logout
             return state.hurried
         }
         if hurried { logout.cancel() }
         await logout.value
-        await client.shutdown()
+        await client?.shutdown()
         logger.info("Stopped")
     }
 

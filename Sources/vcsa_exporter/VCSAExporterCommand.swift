@@ -20,7 +20,11 @@ struct VCSAExporterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vcsa_exporter",
         abstract: "Prometheus exporter for vCenter Server Appliance recovery jobs.",
-        discussion: "The vCenter user comes from --vcenter.username or VCSA_USERNAME; the password from --vcenter.password-file or VCSA_PASSWORD.",
+        discussion: """
+        The vCenter user comes from --vcenter.username or VCSA_USERNAME; the password from --vcenter.password-file or VCSA_PASSWORD. \
+        With --config.file, GET /probe?target=NAME collects one of the appliances it lists (the multi-target pattern); \
+        SIGHUP (or POST /-/reload with --web.enable-lifecycle) reloads it.
+        """,
         version: "vcsa_exporter \(BuildInfo.version) (revision \(BuildInfo.revision), swift \(BuildInfo.swiftVersion))"
     )
 
@@ -32,6 +36,15 @@ struct VCSAExporterCommand: AsyncParsableCommand {
 
     @Flag(name: .customLong("web.config.check"), help: "Check the --web.config.file, print what it configures, and exit (0: valid, 2: not).")
     var checkWebConfig = false
+
+    @Option(name: .customLong("config.file"), help: "YAML file of modules (credentials, collectors) and targets (the appliances /probe may reach).")
+    var configFile: String?
+
+    @Flag(name: .customLong("config.check"), help: "Check the --config.file, print what it configures, and exit (0: valid, 2: not).")
+    var checkConfig = false
+
+    @Flag(name: .customLong("web.enable-lifecycle"), help: "Serve POST /-/reload, which reloads the --config.file.")
+    var enableLifecycle = false
 
     @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
     var telemetryPath = "/metrics"
@@ -115,31 +128,48 @@ struct VCSAExporterCommand: AsyncParsableCommand {
 
     mutating func run() async throws {
         if checkWebConfig { return try Self.check(webConfigFile: webConfigFile) }
+        if checkConfig { return try Self.check(configFile: configFile) }
+        // Before anything can take time: SIGHUP's default action would end the process.
+        let reloads = ReloadSignal.install()
         let settings = try validatedSettings()
         let logger = settings.logger
         if insecureSkipVerify {
             logger.warning("TLS certificate verification of the appliance is OFF (--vcenter.tls.insecure-skip-verify)")
         }
-        if settings.vcenterURL.hasPrefix("http://") {
+        if settings.appliance?.url.hasPrefix("http://") == true {
             logger.warning("The appliance URL is plain HTTP: the password and session id cross the network unencrypted")
+        }
+        if let probes = settings.probes {
+            let unverified = probes.config.modules.filter(\.value.insecureSkipVerify).keys.sorted()
+            if !unverified.isEmpty {
+                logger.warning("TLS certificate verification is OFF for these modules' targets (insecure_skip_verify)", metadata: ["modules": "\(unverified.joined(separator: ","))"])
+            }
+            let plain = probes.config.targets.filter { $0.value.url.hasPrefix("http://") }.keys.sorted()
+            if !plain.isEmpty {
+                logger.warning("Some targets' URLs are plain HTTP: the password and session id cross the network unencrypted",
+                               metadata: ["count": "\(plain.count)", "first": "\(plain.prefix(5).joined(separator: ","))"])
+            }
         }
 
         let stats = APICallStats()
-        let client: ApplianceClient
-        do {
-            client = try ApplianceClient(
-                configuration: ApplianceConfiguration(baseURL: settings.vcenterURL, credentials: settings.credentials,
-                                                      caFile: caFile, insecureSkipVerify: insecureSkipVerify),
-                logger: logger, observer: { stats.record($0) })
-        } catch {
-            throw StartupError(error.description)
+        var client: ApplianceClient?
+        if let appliance = settings.appliance {
+            do {
+                client = try ApplianceClient(
+                    configuration: ApplianceConfiguration(baseURL: appliance.url, credentials: appliance.credentials,
+                                                          caFile: caFile, insecureSkipVerify: insecureSkipVerify),
+                    logger: logger, observer: { stats.record($0) })
+            } catch {
+                throw StartupError(error.description)
+            }
         }
-        let scraper = Scraper(client: client, collectors: settings.collectors, logger: logger)
-        let admin = settings.adminToken.map { AdminAPI(token: $0, client: client, timeout: settings.timeout, logger: logger) }
+        let admin = settings.adminToken.flatMap { token in client.map { AdminAPI(token: token, client: $0, timeout: settings.timeout, logger: logger) } }
         let options = ExporterOptions(telemetryPath: telemetryPath, disableExporterMetrics: disableExporterMetrics,
                                       deadline: ScrapeDeadline(timeout: settings.timeout, offset: .seconds(timeoutOffset)),
-                                      vcenterURL: settings.vcenterURL, collectors: settings.collectors, maxRequests: maxRequests)
-        let handler = ExporterHandler(options: options, scraper: scraper, stats: stats, admin: admin, webConfig: settings.webConfig, logger: logger)
+                                      vcenterURL: settings.appliance?.url ?? "", collectors: settings.collectors, maxRequests: maxRequests,
+                                      enableLifecycle: enableLifecycle)
+        let handler = ExporterHandler(options: options, client: client, stats: stats, probes: settings.probes, admin: admin,
+                                      webConfig: settings.webConfig, logger: logger)
         let serve = settings.webConfig.wrap { handler.handle($0, $1) }
         let refusedClient: @Sendable (String, String) -> Void = { client, reason in
             logger.warning("TLS client refused", metadata: ["client": "\(client)", "reason": "\(reason)"])
@@ -153,19 +183,26 @@ struct VCSAExporterCommand: AsyncParsableCommand {
                 try server.start()
             } catch {
                 for started in servers { await started.shutdown(drainTimeout: .zero) }
-                await client.shutdown()
+                await client?.shutdown()
                 throw StartupError("--web.listen-address: \(error)")
             }
             servers.append(server)
             logger.info("Listening", metadata: ["address": "\(address.host ?? ""):\(server.boundPort)", "tls": "\(settings.webConfig.serverTLS != nil)"])
         }
         logger.info("Starting vcsa_exporter", metadata: [
-            "version": "\(BuildInfo.version)", "vcenter": "\(settings.vcenterURL)", "user": "\(settings.credentials.username)",
+            "version": "\(BuildInfo.version)", "vcenter": "\(settings.appliance?.url ?? "")", "user": "\(settings.appliance?.credentials.username ?? "")",
             "collectors": "\(settings.collectors.map(\.rawValue).sorted().joined(separator: ","))", "admin_api": "\(admin != nil)",
+            "config_file": "\(configFile ?? "")", "probe_targets": "\(settings.probes?.config.targets.count ?? 0)",
         ])
+        if let probes = settings.probes {
+            reloads.onSignal { probes.reload() }
+        } else {
+            reloads.onSignal { logger.info("SIGHUP received; there is no --config.file to reload (the web config reloads by itself)") }
+        }
 
-        // Every request in flight ends by its deadline, at most --vcenter.timeout: that bounds the drain.
-        await Shutdown(servers: servers, client: client, logger: logger).run(drainTimeout: settings.timeout + .milliseconds(500))
+        // Every request in flight ends by its deadline, at most the longest timeout: that bounds the drain.
+        let longest = ([settings.timeout] + (settings.probes?.config.modules.values.map(\.timeout) ?? [])).max()!
+        await Shutdown(servers: servers, client: client, probes: settings.probes, logger: logger).run(drainTimeout: longest + .milliseconds(500))
     }
 }
 
@@ -176,6 +213,17 @@ extension VCSAExporterCommand {
         let config: WebConfig
         do { config = try WebConfig(path: webConfigFile) } catch { throw StartupError(error.description) }
         print("\(webConfigFile): valid")
+        for line in config.summary { print("  " + line) }
+    }
+}
+
+extension VCSAExporterCommand {
+    /// `--config.check`: the same validation as at start-up and reload, without starting anything.
+    static func check(configFile: String?) throws {
+        guard let configFile else { throw StartupError("--config.check needs --config.file") }
+        let config: ExporterConfig
+        do { config = try ExporterConfig(path: configFile) } catch { throw StartupError(error.description) }
+        print("\(configFile): valid")
         for line in config.summary { print("  " + line) }
     }
 }

@@ -22,6 +22,9 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("listen-address"), help: "host:port to listen on (loopback is the point).")
     var listenAddress = "127.0.0.1:8443"
 
+    @Option(help: "Serve this many independent appliances, on consecutive ports from --listen-address's (each with its own scenarios, sessions, stats and control API): a fleet for `make scale`.")
+    var appliances = 1
+
     @Option(help: "Reconciliation scenario.")
     var scenario = "progressing"
 
@@ -95,19 +98,29 @@ struct SimulatorCommand: AsyncParsableCommand {
             serverTLS = try ServerTLS(certificatePEM: made.certificatePEM, privateKeyPEM: made.keyPEM)
         }
 
-        let appliance = ApplianceState(
-            username: username, password: password, scenario: scenario, restore: restore, backup: backup, cancelOutcome: cancel,
-            progressDuration: progressDuration, sessionExpiryRequests: sessionExpiryRequests,
-            latency: try seconds(latency, "--latency"), loginLatency: try seconds(loginLatency, "--login-latency"))
-        let routes = SimulatorRoutes(appliance: appliance)
-        let server = HTTPServer(configuration: HTTPServer.Configuration(address: address, tls: serverTLS, maxConnectionsPerIP: 1024),
-                                handler: HTTPServer.asyncHandler { await routes.handle($0) })
-        try server.start()
-        let scheme = serverTLS == nil ? "http" : "https"
-        let banner = "vcsa_simulator listening on \(scheme)://\(address.host ?? "0.0.0.0"):\(server.boundPort) scenario=\(scenario.rawValue) restore=\(restore.rawValue)\n"
-        FileHandle.standardOutput.write(Data(banner.utf8))
+        guard (1...1000).contains(appliances) else { throw ValidationError("--appliances: expected 1 to 1000") }
+        guard appliances == 1 || (address.port > 0 && Int(address.port) + appliances - 1 <= 65535) else {
+            throw ValidationError("--appliances: \(appliances) appliances need a fixed --listen-address port with room for as many consecutive ports")
+        }
+        var servers: [HTTPServer] = []
+        for index in 0..<appliances {
+            let appliance = ApplianceState(
+                username: username, password: password, scenario: scenario, restore: restore, backup: backup, cancelOutcome: cancel,
+                progressDuration: progressDuration, sessionExpiryRequests: sessionExpiryRequests,
+                latency: try seconds(latency, "--latency"), loginLatency: try seconds(loginLatency, "--login-latency"))
+            let routes = SimulatorRoutes(appliance: appliance)
+            var applianceAddress = address
+            if index > 0 { applianceAddress.port = address.port + UInt16(index) }
+            let server = HTTPServer(configuration: HTTPServer.Configuration(address: applianceAddress, tls: serverTLS, maxConnectionsPerIP: 1024),
+                                    handler: HTTPServer.asyncHandler { await routes.handle($0) })
+            try server.start()
+            servers.append(server)
+            let scheme = serverTLS == nil ? "http" : "https"
+            let banner = "vcsa_simulator listening on \(scheme)://\(address.host ?? "0.0.0.0"):\(server.boundPort) scenario=\(scenario.rawValue) restore=\(restore.rawValue)\n"
+            FileHandle.standardOutput.write(Data(banner.utf8))
+        }
         _ = await ShutdownSignal.wait()
-        await server.shutdown(drainTimeout: .seconds(2))
+        for server in servers { await server.shutdown(drainTimeout: .seconds(2)) }
     }
 
     /// A delay flag in seconds, checked: a Duration from a huge or non-finite number would trap.

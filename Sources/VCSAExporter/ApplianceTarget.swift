@@ -1,0 +1,99 @@
+import ApplianceAPI
+import Logging
+import MicroHTTPD
+import Synchronization
+
+/// One appliance the exporter collects: its client and session, its single-flight rounds, its
+/// call counters and its last result. `/metrics` has one (the `--vcenter.*` flags), `/probe` one
+/// per target in use; each is independent, so a slow or broken appliance delays nobody else.
+public final class ApplianceTarget: Sendable {
+    public let name: String
+    public let client: ApplianceClient
+    let scraper: Scraper
+    let stats: APICallStats
+    let collectors: Set<CollectorName>
+    let deadline: ScrapeDeadline
+    let logger: Logger
+    /// Families rendered after the target's own in each round (the exporter's own metrics on `/metrics`).
+    private let extraFamilies: (@Sendable (inout ExpositionWriter) -> Void)?
+    private let rounds = SingleFlight<ScrapeRound>()
+    /// The last round's result, for the landing page: it never calls the appliance itself.
+    private let lastSnapshot = Mutex<ScrapeSnapshot?>(nil)
+    private let lastUsed = Mutex(ContinuousClock.now)
+
+    init(name: String, client: ApplianceClient, stats: APICallStats, collectors: Set<CollectorName>, deadline: ScrapeDeadline,
+                logger: Logger, extraFamilies: (@Sendable (inout ExpositionWriter) -> Void)? = nil) {
+        self.name = name
+        self.client = client
+        self.stats = stats
+        self.collectors = collectors
+        self.deadline = deadline
+        self.logger = logger
+        self.extraFamilies = extraFamilies
+        self.scraper = Scraper(client: client, collectors: collectors, logger: logger)
+    }
+
+    var snapshot: ScrapeSnapshot? { lastSnapshot.withLock { $0 } }
+
+    /// When a scrape last asked for this target.
+    var lastScrape: ContinuousClock.Instant { lastUsed.withLock { $0 } }
+
+    /// Joins the round in flight, or starts one: the appliance calls, then every family rendered once.
+    /// A round may take the configured timeout; each scrape is answered by its own deadline, which
+    /// Prometheus' scrape timeout header can make shorter.
+    func scrape(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        lastUsed.withLock { $0 = .now }
+        let budget = deadline.budget(scrapeTimeoutHeader: request.header("X-Prometheus-Scrape-Timeout-Seconds"))
+        rounds.join(until: .now + budget, roundDuration: deadline.timeout, { [self] round in
+            guard let round else {
+                logger.warning("Scrape deadline passed before the appliance answered", metadata: ["budget_seconds": "\(budget.seconds)"])
+                return responder.respond(timedOut(after: budget).response(for: request))
+            }
+            logger.debug("Scrape answered", metadata: [
+                "up": "\(round.snapshot.up)", "upstream_seconds": "\(round.snapshot.duration.seconds)", "budget_seconds": "\(budget.seconds)",
+            ])
+            responder.respond(round.response(for: request))
+        }, startingWith: { [self] deadline in
+            let snapshot = await scraper.collect(deadline: deadline)
+            lastSnapshot.withLock { $0 = snapshot }
+            return ScrapeRound(snapshot: snapshot, body: render(snapshot))
+        })
+    }
+
+    /// The answer for a scrape whose deadline came before the appliance's answer: every enabled collector failed.
+    func timedOut(after budget: Duration) -> ScrapeRound {
+        var snapshot = ScrapeSnapshot()
+        snapshot.duration = budget
+        if collectors.contains(.reconciliation) {
+            snapshot.reconciliation = .failure(.deadlineExceeded)
+            snapshot.reconciliationDuration = budget
+        }
+        if collectors.contains(.restore) {
+            snapshot.restore = .failure(.deadlineExceeded)
+            snapshot.restoreDuration = budget
+        }
+        if collectors.contains(.backup) {
+            snapshot.backup = .failure(.deadlineExceeded)
+            snapshot.backupDuration = budget
+        }
+        return ScrapeRound(snapshot: snapshot, body: render(snapshot))
+    }
+
+    /// The target's families in a stable order (scrape health, jobs, call counters), then the extra ones.
+    func render(_ snapshot: ScrapeSnapshot) -> [UInt8] {
+        var writer = ExpositionWriter()
+        JobMetrics.writeScrapeHealth(snapshot, to: &writer)
+        JobMetrics.writeReconciliation(snapshot, to: &writer)
+        JobMetrics.writeRestore(snapshot, to: &writer)
+        JobMetrics.writeBackup(snapshot, to: &writer)
+        stats.write(to: &writer)
+        extraFamilies?(&writer)
+        return writer.bytes
+    }
+
+    /// Logs out (waiting at most until `deadline`) and closes the client's connections.
+    public func close(deadline: ContinuousClock.Instant) async {
+        await client.logout(deadline: deadline)
+        await client.shutdown()
+    }
+}
