@@ -13,7 +13,10 @@ import Testing
     static let base = ["--vcenter.url", "https://127.0.0.1:1", "--vcenter.username", "u"]
 
     static let cases: [Case] = [
-        .init(arguments: ["--vcenter.username", "u", "--vcenter.password-file", "/etc/hostname"], message: "--vcenter.url is required"),
+        .init(arguments: ["--vcenter.username", "u", "--vcenter.password-file", "/etc/hostname"], message: "--vcenter.url (or --config.file with targets for /probe) is required"),
+        .init(arguments: ["--config.file", "/nonexistent.yml"], message: "--config.file: /nonexistent.yml cannot be read"),
+        .init(arguments: ["--config.file", "/etc/hostname"], message: "--config.file: /etc/hostname line 1: expected a mapping"),
+        .init(arguments: ["--config.check"], message: "--config.check needs --config.file"),
         .init(arguments: ["--vcenter.url", "ftp://x", "--vcenter.username", "u", "--vcenter.password-file", "/etc/hostname"], message: "--vcenter.url: \"ftp://x\" is not a URL"),
         .init(arguments: base, message: "--vcenter.password-file (or VCSA_PASSWORD) is required"),
         .init(arguments: base + ["--vcenter.password-file", "/nonexistent/pw"], message: "--vcenter.password-file: /nonexistent/pw does not exist"),

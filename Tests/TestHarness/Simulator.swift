@@ -58,24 +58,54 @@ public final class Exporter: @unchecked Sendable {
     public let port = freePort()
     public let child: ChildProcess
     public let passwordFile: String
+    /// The `--config.file`, when started with one.
+    public let configFile: String?
     public var url: String { "http://127.0.0.1:\(port)" }
 
-    /// The simulator this exporter points at, kept alive as long as the exporter (Swift may release a local after its last use).
-    private let upstream: Simulator?
+    /// The simulators this exporter points at, kept alive as long as the exporter (Swift may release a local after its last use).
+    private let upstreams: [Simulator]
 
     public convenience init(simulator: Simulator, extra: [String] = [], password: String = Simulator.password, wait: Bool = true) async throws {
         try await self.init(vcenterURL: simulator.url, upstream: simulator, extra: extra, password: password, wait: wait)
     }
 
     public init(vcenterURL: String, upstream: Simulator? = nil, extra: [String] = [], password: String = Simulator.password, wait: Bool = true) async throws {
-        self.upstream = upstream
-        passwordFile = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: passwordFile, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        upstreams = upstream.map { [$0] } ?? []
+        configFile = nil
+        passwordFile = Self.writePasswordFile(password)
         child = try ChildProcess(try Binaries.path("vcsa_exporter"), [
             "--web.listen-address", "127.0.0.1:\(port)", "--vcenter.url", vcenterURL,
             "--vcenter.username", "administrator@vsphere.local", "--vcenter.password-file", passwordFile, "--vcenter.timeout", "3s",
         ] + extra)
         if wait { try await waitUntilServing("\(url)/-/healthy", process: child) }
+    }
+
+    /// An exporter with `--config.file` holding `config`, in which PASSWORD_FILE stands for the password file's path.
+    public init(config: String, upstreams: [Simulator], extra: [String] = [], password: String = Simulator.password, wait: Bool = true) async throws {
+        self.upstreams = upstreams
+        passwordFile = Self.writePasswordFile(password)
+        let configFile = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString).yml").path
+        try config.replacingOccurrences(of: "PASSWORD_FILE", with: passwordFile).write(toFile: configFile, atomically: true, encoding: .utf8)
+        self.configFile = configFile
+        child = try ChildProcess(try Binaries.path("vcsa_exporter"), ["--web.listen-address", "127.0.0.1:\(port)", "--config.file", configFile] + extra)
+        if wait { try await waitUntilServing("\(url)/-/healthy", process: child) }
+    }
+
+    /// Replaces the `--config.file` (PASSWORD_FILE as in `init(config:)`).
+    public func rewriteConfig(_ config: String) throws {
+        guard let configFile else { throw HarnessError("this exporter has no --config.file") }
+        try config.replacingOccurrences(of: "PASSWORD_FILE", with: passwordFile).write(toFile: configFile, atomically: true, encoding: .utf8)
+    }
+
+    /// `GET /probe?target=...` (and `&module=...`).
+    public func probe(_ target: String, module: String? = nil, headers: [(String, String)] = []) async throws -> HTTPResult {
+        try await http(.GET, "\(url)/probe?target=\(target)" + (module.map { "&module=\($0)" } ?? ""), headers: headers)
+    }
+
+    private static func writePasswordFile(_ password: String) -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: path, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        return path
     }
 
     public func scrape(headers: [(String, String)] = []) async throws -> HTTPResult {
@@ -89,5 +119,6 @@ public final class Exporter: @unchecked Sendable {
     deinit {
         child.stop()
         try? FileManager.default.removeItem(atPath: passwordFile)
+        if let configFile { try? FileManager.default.removeItem(atPath: configFile) }
     }
 }

@@ -1,0 +1,210 @@
+import Foundation
+import TestHarness
+import Testing
+
+/// The multi-target pattern on the real binaries: `--config.file`'s allow-list, modules, one session per
+/// target, isolation between targets, reload (HTTP and SIGHUP), idle logout, and shutdown.
+@Suite struct ProbeTests {
+    /// Three appliances, each its own simulator process.
+    static func fleet(_ scenarios: [String] = ["running", "running", "running"], extra: [String] = []) async throws -> [Simulator] {
+        var simulators: [Simulator] = []
+        for scenario in scenarios { simulators.append(try await Simulator(scenario: scenario, extra: extra)) }
+        return simulators
+    }
+
+    static func config(_ simulators: [Simulator], idle: String = "10m", timeout: String = "3s", targets extra: String = "") -> String {
+        """
+        modules:
+          default:
+            username: administrator@vsphere.local
+            password_file: PASSWORD_FILE
+            timeout: \(timeout)
+            session_idle_timeout: \(idle)
+          reconciliation_only:
+            username: administrator@vsphere.local
+            password_file: PASSWORD_FILE
+            timeout: \(timeout)
+            collectors: [reconciliation]
+        targets:
+        \(simulators.enumerated().map { "  vc\($0.offset + 1):\n    url: \($0.element.url)\n" }.joined())\(extra)
+        """
+    }
+
+    @Test func aTargetOutsideTheAllowListIsRefusedWithoutAnyApplianceCall() async throws {
+        let simulators = try await Self.fleet()
+        let exporter = try await Exporter(config: Self.config(simulators), upstreams: simulators)
+        for query in ["target=evil", "target=http://127.0.0.1:\(simulators[0].port)", "target=vc1&module=nope", "", "target=vc1&target=vc2"] {
+            let answer = try await http(.GET, "\(exporter.url)/probe?\(query)")
+            #expect(answer.status == 400, "\(query): \(answer.status) \(answer.text)")
+        }
+        let unknown = try await exporter.probe("evil")
+        #expect(unknown.text.contains("unknown target \"evil\""), "\(unknown.text)")
+        for simulator in simulators {
+            let stats = try await simulator.stats()
+            #expect(stats.logins + stats.failed_logins + stats.reconciliation_gets == 0, "no appliance was called: \(stats)")
+        }
+    }
+
+    @Test func aProbeAnswersItsTargetsFamiliesAndTheExportersOwnStayOnMetrics() async throws {
+        let simulators = try await Self.fleet(["running", "failed", "succeeded"])
+        let exporter = try await Exporter(config: Self.config(simulators), upstreams: simulators)
+        let probe = try await exporter.probe("vc2")
+        #expect(probe.status == 200)
+        let metrics = parseMetrics(probe.text)
+        #expect(metrics["vcsa_up"] == 1)
+        #expect(metrics["vcsa_reconciliation_job_status{status=\"FAILED\"}"] == 1, "vc2 is the failed appliance")
+        #expect(metrics["vcsa_api_requests_total{operation=\"reconciliation_job_get\"}"] == 1)
+        #expect(!probe.text.contains("vcsa_exporter_build_info"), "the exporter's own metrics are not in a probe")
+        #expect(!probe.text.contains("process_"), "the exporter's own metrics are not in a probe")
+        let own = try await exporter.metrics()
+        #expect(own["vcsa_exporter_probe_targets"] == 3)
+        #expect(own["vcsa_exporter_probe_targets_active"] == 1)
+        #expect(own["vcsa_exporter_config_last_reload_successful"] == 1)
+        #expect(own["vcsa_up"] == nil, "no --vcenter.url: /metrics collects no appliance")
+        #expect(try await simulators[0].stats().logins == 0, "vc1 was not probed")
+    }
+
+    @Test func aModuleChoosesTheCollectors() async throws {
+        let simulators = try await Self.fleet(["running"])
+        let exporter = try await Exporter(config: Self.config(simulators), upstreams: simulators)
+        let everything = try await exporter.probe("vc1")
+        #expect(everything.text.contains("vcsa_backup_"))
+        let reconciliationOnly = try await exporter.probe("vc1", module: "reconciliation_only")
+        #expect(reconciliationOnly.status == 200)
+        #expect(!reconciliationOnly.text.contains("vcsa_backup_"), "\(reconciliationOnly.text)")
+        #expect(!reconciliationOnly.text.contains("vcsa_restore_"))
+        #expect(parseMetrics(reconciliationOnly.text)["vcsa_up"] == 1)
+    }
+
+    @Test func eachTargetKeepsOneSessionAcrossProbes() async throws {
+        let simulators = try await Self.fleet()
+        let exporter = try await Exporter(config: Self.config(simulators), upstreams: simulators)
+        for _ in 0..<5 {
+            for target in ["vc1", "vc2", "vc3"] { #expect(try await exporter.probe(target).status == 200) }
+        }
+        // Concurrent probes of one target share a round.
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 { group.addTask { try await exporter.probe("vc1").status } }
+            for try await status in group { #expect(status == 200) }
+        }
+        for simulator in simulators {
+            let stats = try await simulator.stats()
+            #expect(stats.logins == 1, "one login per target: \(stats)")
+            #expect(stats.active_sessions == 1)
+        }
+        #expect(try await simulators[0].stats().reconciliation_gets < 5 + 8)
+    }
+
+    @Test func aSlowOrRefusingTargetNeverDelaysAnother() async throws {
+        let simulators = try await Self.fleet(["running", "slow", "bad-credentials"])
+        let exporter = try await Exporter(config: Self.config(simulators, timeout: "2s"), upstreams: simulators)
+        // The slow and refusing appliances are probed again and again while vc1 is probed.
+        let noise = Task {
+            while !Task.isCancelled {
+                async let slow = exporter.probe("vc2")
+                async let refusing = exporter.probe("vc3")
+                _ = try? await (slow, refusing)
+            }
+        }
+        defer { noise.cancel() }
+        try await Task.sleep(for: .milliseconds(300))
+        for _ in 0..<5 {
+            let started = ContinuousClock.now
+            let probe = try await exporter.probe("vc1")
+            #expect(parseMetrics(probe.text)["vcsa_up"] == 1)
+            #expect(ContinuousClock.now - started < .seconds(1), "vc1 waited on another target")
+        }
+        #expect(parseMetrics(try await exporter.probe("vc3").text)["vcsa_up"] == 0)
+        #expect(try await simulators[0].stats().logins == 1)
+    }
+
+    @Test func aReloadAddsRemovesAndLogsOutTargets() async throws {
+        let simulators = try await Self.fleet()
+        let exporter = try await Exporter(config: Self.config(simulators), upstreams: simulators, extra: ["--web.enable-lifecycle"])
+        for target in ["vc1", "vc2"] { #expect(try await exporter.probe(target).status == 200) }
+        // vc2 is removed, vc4 added (the same appliance as vc3, under another name).
+        try exporter.rewriteConfig(Self.config([simulators[0]], targets: "  vc3:\n    url: \(simulators[2].url)\n  vc4:\n    url: \(simulators[2].url)\n"))
+        let reload = try await http(.POST, "\(exporter.url)/-/reload")
+        #expect(reload.status == 200, "\(reload.text)")
+        #expect(try await exporter.probe("vc2").status == 400, "a removed target is refused")
+        #expect(try await exporter.probe("vc4").status == 200, "an added target is probed")
+        try await eventually { try await simulators[1].stats().logouts == 1 }
+        #expect(try await simulators[1].stats().active_sessions == 0, "the removed target was logged out")
+        #expect(try await simulators[0].stats().logouts == 0, "an unchanged target keeps its session")
+        #expect(try await exporter.metrics()["vcsa_exporter_probe_targets"] == 3)
+    }
+
+    @Test func aBadReloadKeepsTheLastGoodConfig() async throws {
+        let simulators = try await Self.fleet(["running"])
+        let exporter = try await Exporter(config: Self.config(simulators), upstreams: simulators, extra: ["--web.enable-lifecycle"])
+        let before = try await exporter.metrics()["vcsa_exporter_config_last_reload_success_timestamp_seconds"]
+        try exporter.rewriteConfig(Self.config(simulators) + "  vc9:\n    url: ftp://nowhere\n")
+        let reload = try await http(.POST, "\(exporter.url)/-/reload")
+        #expect(reload.status == 500)
+        #expect(reload.text.contains("targets.vc9.url: \"ftp://nowhere\" is not a URL"), "\(reload.text)")
+        let metrics = try await exporter.metrics()
+        #expect(metrics["vcsa_exporter_config_last_reload_successful"] == 0)
+        #expect(metrics["vcsa_exporter_config_last_reload_success_timestamp_seconds"] == before)
+        #expect(try await exporter.probe("vc1").status == 200, "the last good config still serves")
+        #expect(exporter.child.output.contains("Config reload failed; keeping the last good configuration"))
+    }
+
+    @Test func sighupReloadsAndTheLifecycleAPIIsOffByDefault() async throws {
+        let simulators = try await Self.fleet(["running"])
+        let exporter = try await Exporter(config: Self.config(simulators), upstreams: simulators)
+        #expect(try await http(.POST, "\(exporter.url)/-/reload").status == 403)
+        #expect(try await exporter.probe("vc1").status == 200)
+        try exporter.rewriteConfig(Self.config([]) + "  renamed:\n    url: \(simulators[0].url)\n")
+        exporter.child.signal(SIGHUP)
+        try await eventually { try await exporter.probe("renamed").status == 200 }
+        #expect(try await exporter.probe("vc1").status == 400)
+        #expect(exporter.child.process.isRunning)
+        #expect(exporter.child.output.contains("Config reloaded"))
+        try await eventually { try await simulators[0].stats().logouts == 1 }
+    }
+
+    @Test func anIdleTargetIsLoggedOutAndComesBackOnTheNextProbe() async throws {
+        let simulators = try await Self.fleet(["running"])
+        let exporter = try await Exporter(config: Self.config(simulators, idle: "1s", timeout: "1s"), upstreams: simulators)
+        #expect(try await exporter.probe("vc1").status == 200)
+        try await eventually { try await simulators[0].stats().logouts == 1 }
+        #expect(try await exporter.metrics()["vcsa_exporter_probe_targets_active"] == 0)
+        #expect(parseMetrics(try await exporter.probe("vc1").text)["vcsa_up"] == 1)
+        #expect(try await simulators[0].stats().logins == 2)
+    }
+
+    @Test func shutdownLogsOutEveryTarget() async throws {
+        let simulators = try await Self.fleet()
+        let exporter = try await Exporter(config: Self.config(simulators), upstreams: simulators)
+        for target in ["vc1", "vc2", "vc3"] { #expect(try await exporter.probe(target).status == 200) }
+        exporter.child.signal(SIGTERM)
+        #expect(await exporter.child.waitForExit() == 0)
+        for simulator in simulators {
+            let stats = try await simulator.stats()
+            #expect(stats.active_sessions == 0 && stats.logouts == 1, "\(stats)")
+        }
+    }
+
+    @Test func configCheckValidatesAndExitsZeroOrTwo() async throws {
+        let simulators = try await Self.fleet(["running"])
+        let exporter = try await Exporter(config: Self.config(simulators), upstreams: simulators)
+        let good = try ChildProcess(try Binaries.path("vcsa_exporter"), ["--config.file", exporter.configFile!, "--config.check"])
+        defer { good.stop() }
+        #expect(await good.waitForExit() == 0)
+        #expect(good.output.contains("valid") && good.output.contains("targets: 1"), "\(good.output)")
+        try exporter.rewriteConfig(Self.config(simulators) + "  vc2:\n    url: \(simulators[0].url)\n    module: missing\n")
+        let bad = try ChildProcess(try Binaries.path("vcsa_exporter"), ["--config.file", exporter.configFile!, "--config.check"])
+        defer { bad.stop() }
+        #expect(await bad.waitForExit() == 2)
+        #expect(bad.output.contains("targets.vc2.module: no module named \"missing\""), "\(bad.output)")
+    }
+
+    /// Polls `condition` for up to 10 s.
+    func eventually(_ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw HarnessError("condition not met within 10 s") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
