@@ -26,6 +26,17 @@ import Testing
         #expect(html.contains("href=\"/metrics\"") && html.contains("https://vcsa.example.com"))
     }
 
+    @Test func probeTargetsAreListedWithTheirProbeLinks() {
+        let options = ExporterOptions(deadline: ScrapeDeadline(timeout: .seconds(10), offset: .milliseconds(500)), vcenterURL: "")
+        let html = LandingPage(options: options, snapshot: nil, restoreUnsupported: false, backupUnsupported: false, adminEnabled: false,
+                               probeTargets: [.init(name: "vc01", url: "https://vc01.example.com", module: "default", up: true),
+                                              .init(name: "vc02", url: "https://vc02.example.com", module: "lab", up: nil)]).html
+        #expect(html.contains("<a href=\"/probe?target=vc01&amp;module=default\">vc01</a>"), "\(html)")
+        #expect(html.contains("<td>up</td>") && html.contains("<td>not probed lately</td>"))
+        #expect(!html.contains("No scrape yet"), "no --vcenter.url appliance: no scrape summary")
+        #expect(html.contains("Appliance: none on the metrics path"))
+    }
+
     @Test func runningReconciliationInWordsColourAndPercent() {
         var snapshot = ScrapeSnapshot()
         snapshot.reconciliation = .success(ReconciliationJob(description: Self.message("d"), status: .running, startTime: Self.start,
