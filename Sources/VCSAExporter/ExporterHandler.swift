@@ -93,10 +93,13 @@ public final class ExporterHandler: Sendable {
             return responder.respond(.text(405, "Method Not Allowed", headers: [("Allow", "POST, PUT")]))
         }
         guard let probes else { return responder.respond(.text(400, "Bad Request: there is no --config.file to reload")) }
-        if let error = probes.reload() {
-            return responder.respond(.text(500, "failed to reload config: \(error)"))
+        // Off the server thread: reading and checking the file may take a while for thousands of targets.
+        Task {
+            if let error = probes.reload() {
+                return responder.respond(.text(500, "failed to reload config: \(error)"))
+            }
+            responder.respond(.text(200, "Config reloaded"))
         }
-        responder.respond(.text(200, "Config reloaded"))
     }
 
     /// The metrics path without a `--vcenter.url` appliance: the exporter's own families only.

@@ -74,7 +74,7 @@ struct LandingPage {
         let rows = probeTargets.map { target in
             let state = target.up.map { $0 ? "up" : "down" } ?? "not probed lately"
             // Names hold only letters, digits and ._:- (see ExporterConfig): nothing to percent-encode.
-            let query = "target=\(target.name)&module=\(target.module)"
+            let query = "target=\(target.name)"
             return "<tr><td><a href=\"\(escape("/probe?" + query))\">\(escape(target.name))</a></td><td>\(escape(target.url))</td>"
                 + "<td>\(escape(target.module))</td><td>\(state)</td></tr>"
         }

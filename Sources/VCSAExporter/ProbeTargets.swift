@@ -19,7 +19,7 @@ public final class ProbeTargets: Sendable {
 
     private struct State {
         var config: ExporterConfig
-        /// In use, by "target/module".
+        /// In use, by target name.
         var active: [String: ApplianceTarget] = [:]
         var lastReloadSuccessful = true
         var lastSuccess = Date()
@@ -50,13 +50,15 @@ public final class ProbeTargets: Sendable {
         case noTarget
         case unknownTarget(String)
         case unknownModule(String)
+        /// A module other than the target's own: it would send that module's credentials to this target.
+        case otherModule(target: String, requested: String, configured: String)
         /// The module's files could be read at load but no longer can.
         case unusable(String)
         case closed
 
         var status: Int {
             switch self {
-            case .noTarget, .unknownTarget, .unknownModule: 400
+            case .noTarget, .unknownTarget, .unknownModule, .otherModule: 400
             case .unusable: 500
             case .closed: 503
             }
@@ -67,24 +69,30 @@ public final class ProbeTargets: Sendable {
             case .noTarget: "the target parameter is missing (GET /probe?target=NAME[&module=MODULE])"
             case .unknownTarget(let name): "unknown target \"\(name)\": /probe only reaches the targets listed in --config.file"
             case .unknownModule(let name): "unknown module \"\(name)\": not in --config.file's modules"
+            case .otherModule(let target, let requested, let configured):
+                "target \"\(target)\" uses module \"\(configured)\", not \"\(requested)\": another module's credentials are never sent to it "
+                    + "(list the appliance again as another target with that module)"
             case .unusable(let reason): reason
             case .closed: "the exporter is shutting down"
             }
         }
     }
 
-    /// The target to probe for `name` (and `module`, else the target's own), started on first use.
+    /// The target to probe for `name`, started on first use. `module`, if given, must be the target's
+    /// own: the allow-list pairs each appliance with the credentials it may be sent.
     func target(named name: String?, module requested: String?) throws(Refusal) -> ApplianceTarget {
         guard let name, !name.isEmpty else { throw .noTarget }
         let (target, created): (ApplianceTarget, Bool) = try state.withLock { state throws(Refusal) in
             guard !state.closed else { throw .closed }
             guard let entry = state.config.targets[name] else { throw .unknownTarget(name) }
-            let moduleName = requested ?? entry.module
-            guard let module = state.config.modules[moduleName] else { throw .unknownModule(moduleName) }
-            let key = "\(name)/\(moduleName)"
-            if let active = state.active[key] { return (active, false) }
-            let target = try makeTarget(name: name, url: entry.url, moduleName: moduleName, module: module)
-            state.active[key] = target
+            if let requested, requested != entry.module {
+                guard state.config.modules[requested] != nil else { throw .unknownModule(requested) }
+                throw .otherModule(target: name, requested: requested, configured: entry.module)
+            }
+            if let active = state.active[name] { return (active, false) }
+            guard let module = state.config.modules[entry.module] else { throw .unknownModule(entry.module) }
+            let target = try makeTarget(name: name, url: entry.url, moduleName: entry.module, module: module)
+            state.active[name] = target
             return (target, true)
         }
         if created { logger.info("Probing a new target", metadata: ["target": "\(name)", "url": "\(target.client.configuration.baseURL)"]) }
@@ -129,13 +137,12 @@ public final class ProbeTargets: Sendable {
             let old = state.config
             state.config = config
             var retired: [ApplianceTarget] = []
-            for (key, target) in state.active {
-                let moduleName = String(key.dropFirst(target.name.count + 1))
-                let unchanged = old.targets[target.name]?.url == config.targets[target.name]?.url
-                    && config.targets[target.name] != nil && old.modules[moduleName] == config.modules[moduleName]
-                if !unchanged {
+            for (name, target) in state.active {
+                // Kept only if its URL, its module's name and that module's settings are all as they were.
+                let kept = config.targets[name].map { after in after == old.targets[name] && config.modules[after.module] == old.modules[after.module] } ?? false
+                if !kept {
                     retired.append(target)
-                    state.active[key] = nil
+                    state.active[name] = nil
                 }
             }
             return retired
@@ -152,14 +159,13 @@ public final class ProbeTargets: Sendable {
         let idle = state.withLock { state -> [ApplianceTarget]? in
             guard !state.closed else { return nil }
             var idle: [ApplianceTarget] = []
-            for (key, target) in state.active {
-                let moduleName = String(key.dropFirst(target.name.count + 1))
+            for (name, target) in state.active {
                 // Never while a round may still run: it lasts at most the module's timeout.
-                let module = state.config.modules[moduleName]
+                let module = state.config.targets[name].flatMap { state.config.modules[$0.module] }
                 let timeout = max(module?.sessionIdleTimeout ?? .zero, module?.timeout ?? .zero)
                 if now - target.lastScrape > timeout {
                     idle.append(target)
-                    state.active[key] = nil
+                    state.active[name] = nil
                 }
             }
             return idle
@@ -191,7 +197,7 @@ public final class ProbeTargets: Sendable {
         state.withLock { state in
             state.config.targets.keys.sorted().map { name in
                 let entry = state.config.targets[name]!
-                let up = state.active["\(name)/\(entry.module)"]?.snapshot?.up
+                let up = state.active[name]?.snapshot?.up
                 return LandingPage.ProbeTarget(name: name, url: entry.url, module: entry.module, up: up)
             }
         }

@@ -64,16 +64,21 @@ import Testing
         #expect(try await simulators[0].stats().logins == 0, "vc1 was not probed")
     }
 
-    @Test func aModuleChoosesTheCollectors() async throws {
+    @Test func aModuleChoosesTheCollectorsAndATargetOnlyEverGetsItsOwn() async throws {
         let simulators = try await Self.fleet(["running"])
-        let exporter = try await Exporter(config: Self.config(simulators), upstreams: simulators)
-        let everything = try await exporter.probe("vc1")
-        #expect(everything.text.contains("vcsa_backup_"))
-        let reconciliationOnly = try await exporter.probe("vc1", module: "reconciliation_only")
+        let recon = "  vc1-reconciliation:\n    url: \(simulators[0].url)\n    module: reconciliation_only\n"
+        let exporter = try await Exporter(config: Self.config(simulators, targets: recon), upstreams: simulators)
+        let everything = try await exporter.probe("vc1", module: "default")
+        #expect(everything.status == 200 && everything.text.contains("vcsa_backup_"))
+        let reconciliationOnly = try await exporter.probe("vc1-reconciliation")
         #expect(reconciliationOnly.status == 200)
         #expect(!reconciliationOnly.text.contains("vcsa_backup_"), "\(reconciliationOnly.text)")
         #expect(!reconciliationOnly.text.contains("vcsa_restore_"))
         #expect(parseMetrics(reconciliationOnly.text)["vcsa_up"] == 1)
+        // Another module's credentials are never sent to a target.
+        let other = try await exporter.probe("vc1", module: "reconciliation_only")
+        #expect(other.status == 400 && other.text.contains("target \"vc1\" uses module \"default\""), "\(other.text)")
+        #expect(try await simulators[0].stats().logins == 2, "one session per target, two targets on this appliance")
     }
 
     @Test func eachTargetKeepsOneSessionAcrossProbes() async throws {

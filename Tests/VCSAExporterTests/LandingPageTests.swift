@@ -31,7 +31,7 @@ import Testing
         let html = LandingPage(options: options, snapshot: nil, restoreUnsupported: false, backupUnsupported: false, adminEnabled: false,
                                probeTargets: [.init(name: "vc01", url: "https://vc01.example.com", module: "default", up: true),
                                               .init(name: "vc02", url: "https://vc02.example.com", module: "lab", up: nil)]).html
-        #expect(html.contains("<a href=\"/probe?target=vc01&amp;module=default\">vc01</a>"), "\(html)")
+        #expect(html.contains("<a href=\"/probe?target=vc01\">vc01</a>"), "\(html)")
         #expect(html.contains("<td>up</td>") && html.contains("<td>not probed lately</td>"))
         #expect(!html.contains("No scrape yet"), "no --vcenter.url appliance: no scrape summary")
         #expect(html.contains("Appliance: none on the metrics path"))
