@@ -60,13 +60,14 @@ struct YAMLNode: Sendable {
             return YAMLNode(kind: .sequence(items), line: line)
         case YAML_MAPPING_NODE:
             var pairs: [(key: String, value: YAMLNode)] = []
+            var seen: Set<String> = []
             var pair = node.pointee.data.mapping.pairs.start
             while let current = pair, current != node.pointee.data.mapping.pairs.top {
                 guard let keyNode = yaml_document_get_node(&document, current.pointee.key),
                       let valueNode = yaml_document_get_node(&document, current.pointee.value) else { break }
                 let key = try convert(keyNode, in: &document, depth: depth + 1, budget: &budget)
                 guard case .scalar(let name, _) = key.kind else { throw YAMLError(line: key.line, reason: "a mapping key must be a string") }
-                guard !pairs.contains(where: { $0.key == name }) else { throw YAMLError(line: key.line, reason: "key \"\(name)\" already set") }
+                guard seen.insert(name).inserted else { throw YAMLError(line: key.line, reason: "key \"\(name)\" already set") }
                 pairs.append((name, try convert(valueNode, in: &document, depth: depth + 1, budget: &budget)))
                 pair = current + 1
             }
