@@ -10,6 +10,7 @@ let targets: [(name: String, product: String)] = [
     ("FuzzJobJSON", "ApplianceAPI"),
     ("FuzzAPITimestamp", "ApplianceAPI"),
     ("FuzzWebConfig", "VCSAExporter"),
+    ("FuzzExporterConfig", "VCSAExporter"),
     ("FuzzGoDuration", "VCSAExporter"),
     ("FuzzListenAddress", "MicroHTTPD"),
     ("FuzzScrapeTimeoutHeader", "VCSAExporter"),

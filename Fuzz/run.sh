@@ -75,7 +75,7 @@ for target in $FUZZ_TARGETS; do
     # 2. Fuzz the passing seeds; libFuzzer stops at the first failure and writes it to $out.
     options=(-max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$out/" -print_final_stats=1)
     case $target in
-        FuzzWebConfig) options+=(-dict=Fuzz/Dictionaries/yaml.dict) ;;
+        FuzzWebConfig|FuzzExporterConfig) options+=(-dict=Fuzz/Dictionaries/yaml.dict) ;;
         FuzzVAPIBody | FuzzJobJSON) options+=(-dict=Fuzz/Dictionaries/json.dict) ;;
     esac
     start=$SECONDS

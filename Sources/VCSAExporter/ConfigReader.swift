@@ -22,6 +22,14 @@ struct ConfigReader {
         do { return try YAMLNode.parse(String(decoding: data, as: UTF8.self)) } catch { throw fail("", "is not valid YAML: \(error)") }
     }
 
+    /// A file named in the config: a relative path is relative to the config file's directory, as
+    /// Prometheus and exporter-toolkit resolve them.
+    func file(_ node: YAMLNode?, at key: String) throws(ConfigFileError) -> String? {
+        guard let name = try string(node, at: key), !name.isEmpty else { return nil }
+        if name.hasPrefix("/") { return name }
+        return URL(fileURLWithPath: path).deletingLastPathComponent().path + "/" + name
+    }
+
     /// A Go duration ("30s", "1m30s").
     func duration(_ node: YAMLNode?, at path: String) throws(ConfigFileError) -> Duration? {
         guard let text = try string(node, at: path) else { return nil }

@@ -41,7 +41,8 @@ public struct ExporterConfig: Sendable, Equatable {
     public init() {}
 
     /// Loads and validates the file; errors name the file and the key. Password and CA files are
-    /// read now, so that a typo fails the load instead of the first probe.
+    /// read now, so that a typo fails the load instead of the first probe; relative paths are
+    /// relative to the file's directory.
     public init(path: String) throws(ConfigFileError) {
         let reader = ConfigReader(flag: Self.flag, path: path)
         let sections = try reader.mapping(try reader.root(), at: "", known: ["modules", "targets"]) ?? []
@@ -83,12 +84,12 @@ public struct ExporterConfig: Sendable, Equatable {
             throw reader.fail("\(path).username", "is required")
         }
         // Secrets come from files: a password in this file would end up in backups, diffs and tickets.
-        guard let passwordFile = try reader.string(field("password_file"), at: "\(path).password_file") else {
+        guard let passwordFile = try reader.file(field("password_file"), at: "\(path).password_file") else {
             throw reader.fail("\(path).password_file", "is required (a file holding the password)")
         }
         do { _ = try SecretFile.read(passwordFile) } catch { throw reader.fail("\(path).password_file", "\(error)") }
         var module = Module(username: username, passwordFile: passwordFile)
-        if let caFile = try reader.string(field("ca_file"), at: "\(path).ca_file") {
+        if let caFile = try reader.file(field("ca_file"), at: "\(path).ca_file") {
             guard FileManager.default.isReadableFile(atPath: caFile) else { throw reader.fail("\(path).ca_file", "\(caFile) cannot be read") }
             module.caFile = caFile
         }

@@ -39,6 +39,14 @@ import Testing
         #expect(config.targets["vc-02"]?.url == "https://[2001:db8::1]:8443")
     }
 
+    @Test func relativeFilesAreRelativeToTheConfigFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("config-dir-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try "secret\n".write(toFile: directory + "/password", atomically: true, encoding: .utf8)
+        try "modules:\n  default:\n    username: u\n    password_file: password\n".write(toFile: directory + "/c.yml", atomically: true, encoding: .utf8)
+        #expect(try ExporterConfig(path: directory + "/c.yml").modules["default"]?.passwordFile == directory + "/password")
+    }
+
     @Test func defaultsApply() throws {
         let module = try #require(try load(Self.module).modules["default"])
         #expect(module.timeout == .seconds(10) && module.sessionIdleTimeout == .seconds(600))
