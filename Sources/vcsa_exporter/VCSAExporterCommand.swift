@@ -200,6 +200,7 @@ struct VCSAExporterCommand: AsyncParsableCommand {
             reloads.onSignal { logger.info("SIGHUP received; there is no --config.file to reload (the web config reloads by itself)") }
         }
 
+        MemoryTrim.start()
         // Every request in flight ends by its deadline, at most the longest timeout: that bounds the drain.
         let longest = ([settings.timeout] + (settings.probes?.config.modules.values.map(\.timeout) ?? [])).max()!
         await Shutdown(servers: servers, client: client, probes: settings.probes, logger: logger).run(drainTimeout: longest + .milliseconds(500))
