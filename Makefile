@@ -69,7 +69,8 @@ unit-test: deps
 	swift build --build-tests
 	swift test --skip ResilienceTests
 
-deploy-test: deps venv
+# Builds the debug binaries first: the live test (deploy/tests/prometheus_e2e.py) runs them.
+deploy-test: build venv
 	BIN_DIR=$$(swift build --show-bin-path) VENV=$(VENV) PYTHON=$(DEBIAN_PYTHON) bash deploy/test.sh
 
 # The attacks on the real binaries (abusive clients, a faulty appliance, signals under load).

@@ -3,8 +3,9 @@
 
 As a script: checks dashboards/vcsa-recovery-jobs.json (a raw JSON model, not an "export for
 sharing"; a "Data source" variable used by every panel and query; job and instance variables;
-every panel with a title, a description and a unit; the layout; the backup age thresholds against
-VcsaBackupTooOld's) and dashboards/provisioning.yaml.
+every panel with a title, a description and a unit; every query following the job and instance
+variables, which list vcsa_up's labels so that probed appliances are listed too; the layout; the
+backup age thresholds against VcsaBackupTooOld's) and dashboards/provisioning.yaml.
 Prints one line per problem; exits 1 if any.
 
 As a module (stdlib only, for prometheus_e2e.py): `expressions()` lists every PromQL expression
@@ -92,7 +93,11 @@ def check_dashboard(d, problems):
         check(var.get("type") == "query" and var.get("datasource", {}).get("uid") == DATASOURCE,
               f"variable {name} must be a query on {DATASOURCE}")
     try:
-        list(variable_queries(d))
+        # Both ways of scraping have vcsa_up per appliance; vcsa_exporter_build_info is never in a
+        # probe's answer (/probe), so variables built on it would miss every probed appliance.
+        selectors = {var["name"]: selector for var, selector, _ in variable_queries(d)}
+        for name in ("job", "instance"):
+            check(selectors.get(name, "").startswith("vcsa_up"), f"variable {name} must list label_values(vcsa_up..., {name})")
     except ValueError as e:
         problems.append(str(e))
 
@@ -136,7 +141,7 @@ def check_dashboard(d, problems):
         ("stat", None, "up{"),
         ("stat", None, "vcsa_up{"),
         ("timeseries", "s", "vcsa_scrape_duration_seconds"),
-        ("timeseries", None, "sum by (error_type) (rate(vcsa_api_request_errors_total"),
+        ("timeseries", None, "sum by (instance, error_type) (rate(vcsa_api_request_errors_total"),
         ("stat", None, "vcsa_restore_job_state"),
         ("stat", "dtdurations", "time() - vcsa_backup_last_success_timestamp_seconds"),
         ("stat", None, "vcsa_backup_schedule_enabled"),
@@ -149,6 +154,9 @@ def check_dashboard(d, problems):
         check(has(type_, unit, expr_part), f"no {type_} panel{' in ' + unit if unit else ''} querying {expr_part!r}")
     check_backup_age_thresholds(d, problems)
     for origin, expr in expressions(d):
+        # Every query follows the Job and Instance pickers: one appliance, some, or all of them.
+        for name in ("job", "instance"):
+            check(f'{name}=~"${name}"' in expr, f'{origin}: does not select {name}=~"${name}"')
         if "rate(" in expr:
             check("[$__rate_interval]" in expr, f"{origin}: rate() must use [$__rate_interval]")
         used = {braced or bare for braced, bare in VARIABLE.findall(expr)}

@@ -8,8 +8,9 @@ generated from the operator's CRDs: patterns and types are enforced, and a field
 drops on a round trip is an unknown field).
 
 Then the cross-references a schema cannot see: hardening of the Deployment, probes, the Service
-and ServiceMonitor selecting the pods, the Secret keys used, and the PrometheusRule's spec being
-exactly the rule file. Prints one line per problem; exits 1 if any.
+and ServiceMonitor selecting the pods, the Secret keys used, the PrometheusRule's spec being
+exactly the rule file, and the probe example (Probe and ConfigMap) agreeing with the Service, the
+rules' job name and the Secret the Deployment mounts. Prints one line per problem; exits 1 if any.
 """
 import pathlib
 import sys
@@ -22,7 +23,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 K8S_DIR = ROOT / "deploy" / "kubernetes"
 RULES = ROOT / "deploy" / "prometheus" / "rules" / "vcsa-alerts.yml"
 K8S_VERSIONS = ("1.25.0", "1.37.0")
-CRD_MODELS = {"ServiceMonitor": promop.ServiceMonitor, "PrometheusRule": promop.PrometheusRule}
+CRD_MODELS = {"ServiceMonitor": promop.ServiceMonitor, "PrometheusRule": promop.PrometheusRule, "Probe": promop.Probe}
+PROBE_JOB = "vcsa_probe"  # the job name the rules select for probed appliances
 
 problems = []
 
@@ -130,6 +132,34 @@ def check_references(docs):
 
     rules = yaml.safe_load(RULES.read_text(encoding="utf-8"))
     check(rule["spec"] == rules, "PrometheusRule: spec differs from deploy/prometheus/rules/vcsa-alerts.yml")
+    check_probe(docs, svc, secret, dep)
+
+
+def check_probe(docs, svc, secret, dep):
+    """The probe example: the Probe reaches the Service's /probe under the rules' job name, and
+    probes exactly the targets of the exporter's config file in the ConfigMap, whose modules read
+    their password and CA where the Deployment mounts the Secret's keys."""
+    check({"Probe", "ConfigMap"} <= docs.keys(), "missing the probe example (Probe and ConfigMap)")
+    if not {"Probe", "ConfigMap"} <= docs.keys():
+        return
+    probe, config_map = docs["Probe"][1], docs["ConfigMap"][1]
+    spec = probe["spec"]
+    check(spec.get("jobName") == PROBE_JOB, f"Probe: jobName must be {PROBE_JOB} (the rules' job label)")
+    check(spec.get("prober", {}).get("path") == "/probe", "Probe: prober.path must be /probe")
+    port = next((p["port"] for p in svc["spec"]["ports"] if p["name"] == "http-metrics"), None)
+    check(spec.get("prober", {}).get("url") == f"{svc['metadata']['name']}:{port}", "Probe: prober.url must be the Service's name and port")
+    (config_text,) = config_map["data"].values()
+    config = yaml.safe_load(config_text)
+    targets = spec.get("targets", {}).get("staticConfig", {}).get("static", [])
+    check(sorted(targets) == sorted(config.get("targets", {})), f"Probe: targets {targets} are not the ConfigMap's {sorted(config.get('targets', {}))}")
+    container = dep["spec"]["template"]["spec"]["containers"][0]
+    secret_mount = next((m["mountPath"] for m in container.get("volumeMounts", []) if m["name"] == "secret"), None)
+    mounted = {f"{secret_mount}/{item['path']}" for v in dep["spec"]["template"]["spec"]["volumes"] if "secret" in v
+               for item in v["secret"].get("items", [])}
+    for name, module in config.get("modules", {}).items():
+        for key in ("password_file", "ca_file"):
+            if key in module:
+                check(module[key] in mounted, f"ConfigMap: module {name}'s {key} {module[key]} is not a Secret key the Deployment mounts")
 
 
 def main():

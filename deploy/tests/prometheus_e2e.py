@@ -3,20 +3,43 @@
 
     BIN_DIR=.build/debug python3 deploy/tests/prometheus_e2e.py
 
-Starts on loopback, on free ports: vcsa_simulator (progressing reconciliation job, restore in
-progress), vcsa_exporter against it, and Prometheus (`prometheus` on PATH, or $PROMETHEUS)
-scraping every second and evaluating deploy/prometheus/rules/vcsa-alerts.yml every second.
-The exporter's exposition passes `promtool check metrics`. Then, through Prometheus' HTTP API:
-the target is up and every rule evaluates without error; the progress ratio follows the
-simulator's job; API errors are counted by type; a failed job and a failed restore fire their
-alerts with the shipped labels and annotations, and the failed-job alert keeps firing once the
-job is no longer FAILED (keep_firing_for); every metric that the rules and the dashboard name
-exists; every dashboard query, with its variables resolved the way Grafana would, is valid and
-returns data. Backups: the simulator starts without any backup job, then goes through the
-nightly, last-failed, stale, disabled and running scenarios: VcsaBackupFailed fires with the
+Two phases, each on loopback and free ports, with Prometheus (`prometheus` on PATH, or
+$PROMETHEUS) scraping every second and evaluating deploy/prometheus/rules/vcsa-alerts.yml every
+second. Its configuration is the shipped deploy/prometheus/prometheus.yml with the addresses,
+paths and intervals substituted (the jobs, file_sd and relabelling as shipped).
+
+One exporter per appliance (job vcsa-exporter): vcsa_simulator (progressing reconciliation job,
+restore in progress) and vcsa_exporter --vcenter.url against it. The exporter's exposition passes
+`promtool check metrics`. Then, through Prometheus' HTTP API: the target is up and every rule
+evaluates without error; the progress ratio follows the simulator's job; API errors are counted
+by type; a failed job and a failed restore fire their alerts with the shipped labels and
+annotations, and the failed-job alert keeps firing once the job is no longer FAILED
+(keep_firing_for); every dashboard query, with its variables resolved the way Grafana would, is
+valid and returns data. Backups: the simulator starts without any backup job, then goes through
+the nightly, last-failed, stale, disabled and running scenarios: VcsaBackupFailed fires with the
 newest job's id; VcsaBackupTooOld (for: 30m) and VcsaBackupNotScheduled (for: 1h) are checked
 pending, their expressions true where they should be and false for nightly backups; the
-dashboard's backup panels show the nightly backups. Always stops the three processes. Stdlib only.
+dashboard's backup panels show the nightly backups.
+
+Many appliances through one exporter (jobs vcsa_probe and vcsa-exporter): one
+`vcsa_simulator --appliances 3`, and one vcsa_exporter whose --config.file is the shipped
+deploy/vcsa_exporter.yml with the simulators' URLs and the test's password (it passes
+--config.check), probed through the shipped file_sd targets (deploy/prometheus/targets/). Checks:
+the two files name the same appliances; each appliance is a target of its own, probed with its
+module label as ?module=; three vcsa_up{job="vcsa_probe", instance=NAME} are 1; the exporter's
+own /metrics (job vcsa-exporter) has vcsa_exporter_probe_targets 3 and no appliance series;
+each simulator holds exactly one session, made by one login; each instance's series come from
+its own appliance (a restore in progress on one appliance shows on its instance only; a module
+without the backup collector leaves out that instance's backup series, and its simulator sees no
+backup call); a failed reconciliation job on one appliance fires VcsaReconciliationJobFailed for
+that instance only, and nothing else fires; the dashboard's variables list the three appliances
+and every query returns data, for all of them and for one; a file_sd target the exporter does
+not list is `up 0`, with VcsaExporterDown pending for it alone; an appliance added to the
+exporter's file (SIGHUP) but not to the targets makes VcsaTargetsNotProbed pending, and the reload
+keeps every session; on SIGTERM the exporter logs out of every appliance.
+
+Every metric the rules and the dashboard name must exist in one phase or the other. Always stops
+the processes. Stdlib, and PyYAML (Debian's python3-yaml) to read the shipped files.
 """
 import atexit
 import json
@@ -36,19 +59,28 @@ import urllib.parse
 import urllib.request
 from base64 import b64encode
 
+import yaml
+
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import dashboard_check  # noqa: E402  (the dashboard's queries and variables)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+PROMETHEUS_CONFIG = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 RULES = ROOT / "deploy" / "prometheus" / "rules" / "vcsa-alerts.yml"
+TARGETS_DIR = ROOT / "deploy" / "prometheus" / "targets"
+EXPORTER_CONFIG = ROOT / "deploy" / "vcsa_exporter.yml"
 JOB = "vcsa-exporter"  # the job name the rules select
+PROBE_JOB = "vcsa_probe"  # the probe job's name the rules select
+COLLECTORS = {"reconciliation", "restore", "backup"}
 USERNAME = "administrator@vsphere.local"
 PROGRESS_DURATION = 40  # seconds for the simulator's job to go from 0 to 100%
 GRAFANA_BUILTINS = {"__rate_interval": "1m", "__interval": "15s", "__range": "1h"}
 
 results = []  # (name, ok, detail)
-processes = {}  # name -> (Popen, log path)
+processes = {}  # name -> (Popen, log path), running
+finished = {}  # name -> (Popen, log path), stopped at the end of their phase
+known_metrics = set()  # every metric name Prometheus saw, in either phase
 
 
 def check(name, ok, detail=""):
@@ -71,20 +103,24 @@ def start(name, argv, workdir):
     processes[name] = (subprocess.Popen(argv, stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL), log)
 
 
-def stop_all():
-    for proc, _ in processes.values():
-        if proc.poll() is None:
-            proc.terminate()
-    for proc, _ in processes.values():
+def stop_all(names=None):
+    """SIGTERM the named processes (default: all), wait up to 5 s, then kill; they move to `finished`."""
+    names = [n for n in (names or list(processes)) if n in processes]
+    for name in names:
+        if processes[name][0].poll() is None:
+            processes[name][0].terminate()
+    for name in names:
+        proc = processes[name][0]
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        finished[name] = processes.pop(name)
 
 
 def show_logs():
-    for name, (proc, log) in processes.items():
+    for name, (proc, log) in {**finished, **processes}.items():
         lines = log.read_text(errors="replace").splitlines()
         print(f"----- {name} (exit code {proc.poll()}), last lines of {log}:")
         print("\n".join(lines[-25:]))
@@ -154,6 +190,13 @@ class Simulator:
         status, _ = http("PUT", f"{self.base}/simulator/{what}", name)
         return status == 204
 
+    def stats(self):
+        """Logins, logouts, active sessions and calls, as the simulated appliance counted them."""
+        status, body = http("GET", f"{self.base}/simulator/stats")
+        if status != 200:
+            raise ValueError(f"{self.base}/simulator/stats: HTTP {status}")
+        return json.loads(body)
+
     def progress(self):
         """The reconciliation job's progress (0..1) as the appliance API reports it."""
         auth = b64encode(f"{USERNAME}:{self.password}".encode()).decode()
@@ -170,46 +213,73 @@ class Simulator:
 
 # --- the test -------------------------------------------------------------------------------
 
-def run(bin_dir, workdir):
-    ports = {name: free_port() for name in ("simulator", "exporter", "prometheus")}
-    sim_url, exporter_url, prom_url = (f"http://127.0.0.1:{ports[n]}" for n in ("simulator", "exporter", "prometheus"))
-    password = secrets.token_urlsafe(12)
-    password_file = workdir / "vcenter-password"
-    password_file.touch(mode=0o600)
-    password_file.write_text(password)
-    config = workdir / "prometheus.yml"  # JSON is YAML
-    config.write_text(json.dumps({
-        "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(RULES)],
-        "scrape_configs": [{"job_name": JOB, "static_configs": [{"targets": [f"127.0.0.1:{ports['exporter']}"]}]}],
-    }, indent=2))
-
-    start("simulator", [str(bin_dir / "vcsa_simulator"), "--listen-address", f"127.0.0.1:{ports['simulator']}",
-                        "--scenario", "progressing", "--progress-duration", str(PROGRESS_DURATION),
-                        "--restore-scenario", "in-progress", "--backup-scenario", "never",
-                        "--password-file", str(password_file)], workdir)
-    if not check("simulator answers", wait_until("simulator", lambda: http("GET", f"{sim_url}/simulator/stats")[0] == 200, 15)):
-        return
-    start("exporter", [str(bin_dir / "vcsa_exporter"), "--web.listen-address", f"127.0.0.1:{ports['exporter']}",
-                       "--vcenter.url", sim_url, "--vcenter.username", USERNAME,
-                       "--vcenter.password-file", str(password_file)], workdir)
-    if not check("exporter ready", wait_until("exporter /-/ready", lambda: http("GET", f"{exporter_url}/-/ready")[0] == 200, 15)):
-        return
-    status, exposition = http("GET", f"{exporter_url}/metrics")
+def promtool_metrics(name, url):
+    """The exposition at `url` passes `promtool check metrics`."""
+    status, exposition = http("GET", url)
     lint = subprocess.run([shutil.which("promtool") or "promtool", "check", "metrics"], input=exposition, capture_output=True)
-    check("exporter's /metrics passes promtool check metrics", status == 200 and lint.returncode == 0 and not lint.stdout + lint.stderr,
+    check(f"{name} passes promtool check metrics", status == 200 and lint.returncode == 0 and not lint.stdout + lint.stderr,
           f"HTTP {status}: {(lint.stdout + lint.stderr).decode(errors='replace')}")
+    return exposition
+
+
+def prometheus_config(workdir, exporter, jobs, targets_dir=None):
+    """The shipped prometheus.yml with only `jobs`, scraping every second: the exporter's address
+    in place of the shipped one (as the static target and as the probe job's __address__
+    replacement), the rule file and the file_sd files by absolute path. Written as JSON (YAML)."""
+    config = yaml.safe_load(PROMETHEUS_CONFIG.read_text(encoding="utf-8"))
+    config["global"].update(scrape_interval="1s", scrape_timeout="1s", evaluation_interval="1s")
+    check("shipped prometheus.yml loads deploy/prometheus/rules/vcsa-alerts.yml",
+          [PROMETHEUS_CONFIG.parent / f for f in config.get("rule_files", [])] == [RULES], str(config.get("rule_files")))
+    config["rule_files"] = [str(RULES)]
+    shipped = {job["job_name"]: job for job in config["scrape_configs"]}
+    if PROBE_JOB in jobs and JOB in shipped and PROBE_JOB in shipped:
+        check_probe_job(shipped[PROBE_JOB], [t for c in shipped[JOB].get("static_configs", []) for t in c["targets"]])
+    config["scrape_configs"] = []
+    for name in jobs:
+        job = shipped.get(name)
+        if not check(f"shipped prometheus.yml has the job {name}", job, f"jobs: {sorted(shipped)}"):
+            continue
+        job.update(scrape_interval="1s", scrape_timeout="1s")
+        for rc in job.get("relabel_configs", []):
+            if rc.get("target_label") == "__address__":
+                rc["replacement"] = exporter
+        for static in job.get("static_configs", []):
+            static["targets"] = [exporter]
+        for sd in job.get("file_sd_configs", []):
+            sd["files"] = [str(targets_dir / pathlib.Path(f).name) for f in sd["files"]]
+        config["scrape_configs"].append(job)
+    path = workdir / "prometheus.yml"
+    path.write_text(json.dumps(config, indent=2))  # JSON is YAML
+    return path
+
+
+def check_probe_job(job, exporter_targets):
+    """The shipped probe job relabels as blackbox_exporter users know it, and probes through the
+    exporter that the vcsa-exporter job scrapes."""
+    relabels = [(rc.get("source_labels"), rc.get("target_label"), rc.get("replacement")) for rc in job.get("relabel_configs", [])]
+    pairs = [(source, target) for source, target, _ in relabels]
+    check("shipped probe job: metrics_path /probe, file_sd targets", job.get("metrics_path") == "/probe" and job.get("file_sd_configs"),
+          json.dumps(job))
+    check("shipped probe job: __address__ -> __param_target -> instance, module -> __param_module, then __address__ = the exporter",
+          pairs[:2] == [(["__address__"], "__param_target"), (["__param_target"], "instance")]
+          and (["module"], "__param_module") in pairs and pairs[-1] == (None, "__address__")
+          and [pair[1] for pair in pairs].count("__address__") == 1, str(relabels))
+    check("shipped probe job reaches the exporter the vcsa-exporter job scrapes", [relabels[-1][2]] == exporter_targets,
+          f"{relabels[-1][2] if relabels else None} vs {exporter_targets}")
+
+
+def start_prometheus(workdir, config, port):
     start("prometheus", [os.environ.get("PROMETHEUS") or shutil.which("prometheus") or "prometheus",
                          f"--config.file={config}", f"--storage.tsdb.path={workdir / 'tsdb'}",
-                         f"--web.listen-address=127.0.0.1:{ports['prometheus']}"], workdir)
-    if not check("prometheus ready", wait_until("prometheus /-/ready", lambda: http("GET", f"{prom_url}/-/ready")[0] == 200, 30)):
-        return
-    prom, sim = Prometheus(prom_url), Simulator(sim_url, password)
+                         f"--web.listen-address=127.0.0.1:{port}"], workdir)
+    url = f"http://127.0.0.1:{port}"
+    if check("prometheus ready", wait_until("prometheus /-/ready", lambda: http("GET", f"{url}/-/ready")[0] == 200, 30)):
+        return Prometheus(url)
+    return None
 
-    # The target is up, and every shipped rule is loaded and evaluates cleanly.
-    up = wait_until("up == 1", lambda: prom.value(f'up{{job="{JOB}"}}') == 1, 20)
-    check("target up", up, f"targets: {prom.api('targets')['activeTargets']}")
-    instance = f"127.0.0.1:{ports['exporter']}"
+
+def loaded_rules(prom):
+    """Every shipped rule is loaded and evaluates cleanly; returns each alert's expression as loaded."""
     rule_names = re.findall(r"^\s*- alert: (\w+)", RULES.read_text(), re.M)
 
     def evaluated_rules():
@@ -219,7 +289,80 @@ def run(bin_dir, workdir):
     check("shipped rules loaded", sorted(r["name"] for r in rules) == sorted(rule_names), f"{[r['name'] for r in rules]} vs {rule_names}")
     bad = [f"{r['name']}: {r['health']} {r.get('lastError')}" for r in rules if r["health"] != "ok"]
     check("every rule evaluates without error", rules and not bad, "; ".join(bad))
-    rule_query = {r["name"]: r["query"] for r in rules}  # each alert's expression, as Prometheus loaded it
+    return {r["name"]: r["query"] for r in rules}
+
+
+def dashboard_queries(prom, dashboard, expected, phase):
+    """The dashboard's variables, resolved as Grafana does (the label's values among the series
+    matching the selector, all of them selected), must be `expected`; then each of its queries,
+    as a range query over the last two minutes, must return data. Returns the variables' values."""
+    values, selected = dict(GRAFANA_BUILTINS), {}
+    for variable, selector, label in dashboard_check.variable_queries(dashboard):
+        found = prom.api(f"label/{label}/values", **{"match[]": dashboard_check.substitute(selector, values)})
+        selected[variable["name"]] = found
+        if check(f"{phase}: dashboard variable {variable['name']} has values", found, f"label_values({selector}, {label}) returned nothing"):
+            values[variable["name"]] = dashboard_check.interpolate(variable, found)
+    if not check(f"{phase}: dashboard variables resolve to this setup", selected == expected, f"{selected} != {expected}"):
+        return None
+    end = time.time()
+    for origin, expr in dashboard_check.expressions(dashboard):
+        promql = dashboard_check.substitute(expr, values)
+        try:
+            result = prom.api("query_range", query=promql, start=end - 120, end=end, step=2)["result"]
+            check(f"{phase}: dashboard {origin} returns data", result, f"no data for: {promql}")
+        except ValueError as e:
+            check(f"{phase}: dashboard {origin} is valid PromQL", False, f"{e}: {promql}")
+    return values
+
+
+def run(bin_dir, workdir):
+    for phase in ("single", "probe"):
+        (workdir / phase).mkdir()
+    single_target(bin_dir, workdir / "single")
+    stop_all()  # the next phase has the machine to itself
+    probe_fleet(bin_dir, workdir / "probe")
+    # Every metric named by the rules and by the dashboard exists: the exporter's own probe
+    # metrics only in the probe phase, the rest in both.
+    dashboard = dashboard_check.load()
+    rule_exprs = [r.get("expr", "") for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]]
+    exprs = rule_exprs + [e for _, e in dashboard_check.expressions(dashboard)]
+    named = set(re.findall(r"\b(vcsa_[a-z0-9_]+)\b", re.sub(r'"[^"]*"', '""', "\n".join(exprs))))  # names, not label values
+    check("every vcsa_* metric in the rules and the dashboard exists", named <= known_metrics, f"unknown: {sorted(named - known_metrics)}")
+
+
+# --- one exporter per appliance -------------------------------------------------------------
+
+def single_target(bin_dir, workdir):
+    ports = {name: free_port() for name in ("simulator", "exporter", "prometheus")}
+    sim_url, exporter_url = (f"http://127.0.0.1:{ports[n]}" for n in ("simulator", "exporter"))
+    password = secrets.token_urlsafe(12)
+    password_file = workdir / "vcenter-password"
+    password_file.touch(mode=0o600)
+    password_file.write_text(password)
+    instance = f"127.0.0.1:{ports['exporter']}"
+    config = prometheus_config(workdir, instance, [JOB])
+
+    start("simulator", [str(bin_dir / "vcsa_simulator"), "--listen-address", f"127.0.0.1:{ports['simulator']}",
+                        "--scenario", "progressing", "--progress-duration", str(PROGRESS_DURATION),
+                        "--restore-scenario", "in-progress", "--backup-scenario", "never",
+                        "--password-file", str(password_file)], workdir)
+    if not check("simulator answers", wait_until("simulator", lambda: http("GET", f"{sim_url}/simulator/stats")[0] == 200, 15)):
+        return
+    start("exporter", [str(bin_dir / "vcsa_exporter"), "--web.listen-address", instance,
+                       "--vcenter.url", sim_url, "--vcenter.username", USERNAME,
+                       "--vcenter.password-file", str(password_file)], workdir)
+    if not check("exporter ready", wait_until("exporter /-/ready", lambda: http("GET", f"{exporter_url}/-/ready")[0] == 200, 15)):
+        return
+    promtool_metrics("exporter's /metrics", f"{exporter_url}/metrics")
+    prom = start_prometheus(workdir, config, ports["prometheus"])
+    if not prom:
+        return
+    sim = Simulator(sim_url, password)
+
+    # The target is up, and every shipped rule is loaded and evaluates cleanly.
+    up = wait_until("up == 1", lambda: prom.value(f'up{{job="{JOB}"}}') == 1, 20)
+    check("target up", up, f"targets: {prom.api('targets')['activeTargets']}")
+    rule_query = loaded_rules(prom)
 
     # The progress ratio follows the simulator's job: same value (give or take a scrape) and
     # the simulator's pace of 1/PROGRESS_DURATION per second.
@@ -270,36 +413,245 @@ def run(bin_dir, workdir):
 
     backup_scenarios(prom, sim, rule_query, instance)
 
-    # Every metric named by the loaded rules and by the dashboard exists.
+    known_metrics.update(prom.api("label/__name__/values"))
     dashboard = dashboard_check.load()
-    exprs = [r["query"] for r in rules] + [e for _, e in dashboard_check.expressions(dashboard)]
-    named = set(re.findall(r"\b(vcsa_[a-z0-9_]+)\b", "\n".join(exprs)))
-    known = set(prom.api("label/__name__/values"))
-    check("every vcsa_* metric in the rules and the dashboard exists", named <= known, f"unknown: {sorted(named - known)}")
-
-    # The dashboard's variables, resolved as Grafana does (the label's values among the series
-    # matching the selector, all of them selected), then each of its queries as a range query
-    # over the last two minutes.
-    values, selected = dict(GRAFANA_BUILTINS), {}
-    for variable, selector, label in dashboard_check.variable_queries(dashboard):
-        found = prom.api(f"label/{label}/values", **{"match[]": dashboard_check.substitute(selector, values)})
-        selected[variable["name"]] = found
-        if check(f"dashboard variable {variable['name']} has values", found, f"label_values({selector}, {label}) returned nothing"):
-            values[variable["name"]] = dashboard_check.interpolate(variable, found)
-    check("dashboard variables resolve to this setup", selected == {"job": [JOB], "instance": [instance]}, str(selected))
-    end = time.time()
-    for origin, expr in dashboard_check.expressions(dashboard):
-        promql = dashboard_check.substitute(expr, values)
-        try:
-            result = prom.api("query_range", query=promql, start=end - 120, end=end, step=2)["result"]
-            check(f"dashboard {origin} returns data", result, f"no data for: {promql}")
-        except ValueError as e:
-            check(f"dashboard {origin} is valid PromQL", False, f"{e}: {promql}")
+    values = dashboard_queries(prom, dashboard, {"job": [JOB], "instance": [instance]}, "one exporter per appliance")
+    if values is None:
+        return
     # The status panels encode the enum as a number for their value mappings: 2 is SUCCEEDED.
     status_panel = next(p for p in dashboard_check.panels(dashboard) if p["title"] == "Status")
     code = prom.value(dashboard_check.substitute(status_panel["targets"][0]["expr"], values))
     check("dashboard Status panel shows SUCCEEDED (2)", code == 2, f"got {code}")
     backup_panels(prom, dashboard, values)
+
+
+# --- many appliances through one exporter -----------------------------------------------------
+
+def free_ports(count):
+    """A base port with `count` consecutive ports free on 127.0.0.1 (when asked)."""
+    for _ in range(50):
+        base = free_port()
+        if base + count - 1 > 65535:
+            continue
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free ports on 127.0.0.1")
+
+
+def shipped_targets():
+    """The shipped file_sd targets: name -> labels, and the files."""
+    files = sorted(TARGETS_DIR.glob("*.yml"))
+    targets = {}
+    for path in files:
+        for group in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            for target in group["targets"]:
+                targets[target] = group.get("labels", {})
+    return targets, files
+
+
+def exporter_config(path, password_file, urls):
+    """The shipped deploy/vcsa_exporter.yml with the simulators' URLs (in the order of its
+    targets), the test's user and password, and no CA file (the simulators speak plain HTTP)."""
+    config = yaml.safe_load(EXPORTER_CONFIG.read_text(encoding="utf-8"))
+    for module in config["modules"].values():
+        module.update(username=USERNAME, password_file=str(password_file))
+        module.pop("ca_file", None)
+    for name, url in zip(config["targets"], urls):
+        config["targets"][name]["url"] = url
+    path.write_text(json.dumps(config, indent=2))
+    return config
+
+
+def probe_fleet(bin_dir, workdir):
+    phase = "many appliances through one exporter"
+    print(f"     --- {phase}", flush=True)
+    sd_targets, sd_files = shipped_targets()
+    shipped = yaml.safe_load(EXPORTER_CONFIG.read_text(encoding="utf-8"))
+    names = list(shipped.get("targets", {}))
+    if not check("deploy/vcsa_exporter.yml and deploy/prometheus/targets/ name the same three appliances",
+                 sorted(names) == sorted(sd_targets) and len(names) == 3, f"{names} vs {sorted(sd_targets)}"):
+        return
+    password = secrets.token_urlsafe(12)
+    password_file = workdir / "vcenter-password"
+    password_file.touch(mode=0o600)
+    password_file.write_text(password)
+
+    # One simulator process, three appliances on consecutive ports (a race for the ports is retried).
+    for attempt in range(3):
+        base = free_ports(len(names))
+        urls = [f"http://127.0.0.1:{base + i}" for i in range(len(names))]
+        start("simulators", [str(bin_dir / "vcsa_simulator"), "--listen-address", f"127.0.0.1:{base}", "--appliances", str(len(names)),
+                             "--scenario", "succeeded", "--restore-scenario", "none", "--backup-scenario", "nightly",
+                             "--password-file", str(password_file)], workdir)
+        if wait_until("simulators", lambda: all(http("GET", f"{u}/simulator/stats")[0] == 200 for u in urls), 15):
+            break
+        stop_all(["simulators"])
+    if not check("three simulated appliances answer", "simulators" in processes, f"after {attempt + 1} attempts"):
+        return
+    appliance = {name: Simulator(url, password) for name, url in zip(names, urls)}
+
+    config_path = workdir / "vcsa_exporter.yml"
+    config = exporter_config(config_path, password_file, urls)
+    checked = subprocess.run([str(bin_dir / "vcsa_exporter"), f"--config.file={config_path}", "--config.check"], capture_output=True, timeout=30)
+    check("the exporter's --config.check accepts the shipped config (addresses substituted)", checked.returncode == 0,
+          (checked.stdout + checked.stderr).decode(errors="replace"))
+    ports = {name: free_port() for name in ("exporter", "prometheus")}
+    exporter = f"127.0.0.1:{ports['exporter']}"
+    start("exporter", [str(bin_dir / "vcsa_exporter"), "--web.listen-address", exporter, f"--config.file={config_path}"], workdir)
+    if not check("exporter ready", wait_until("exporter /-/ready", lambda: http("GET", f"http://{exporter}/-/ready")[0] == 200, 15)):
+        return
+    promtool_metrics("a probe's answer", f"http://{exporter}/probe?target={urllib.parse.quote(names[0])}")
+
+    targets_dir = workdir / "targets"
+    targets_dir.mkdir()
+    for path in sd_files:
+        shutil.copy(path, targets_dir / path.name)
+    prom = start_prometheus(workdir, prometheus_config(workdir, exporter, [JOB, PROBE_JOB], targets_dir), ports["prometheus"])
+    if not prom:
+        return
+    rule_query = loaded_rules(prom)
+
+    def by_instance(expr):
+        return {r["metric"].get("instance"): float(r["value"][1]) for r in prom.query(expr)}
+
+    # Each appliance is a target of its own, reached through the exporter's /probe.
+    up = wait_until("three probes and the exporter up", lambda: by_instance(f'up{{job="{PROBE_JOB}"}}') == dict.fromkeys(names, 1.0)
+                    and by_instance(f'up{{job="{JOB}"}}') == {exporter: 1.0}, 20)
+    check(f"up: job {JOB} (the exporter's own /metrics) and job {PROBE_JOB} (one instance per appliance)", up,
+          f"targets: {prom.api('targets')['activeTargets']}")
+    probes = {t["labels"].get("instance"): t for t in prom.api("targets")["activeTargets"] if t["labels"].get("job") == PROBE_JOB}
+    for name in names:
+        url = urllib.parse.urlsplit(probes.get(name, {}).get("scrapeUrl", ""))
+        params = urllib.parse.parse_qs(url.query)
+        wanted = {"target": [name], **({"module": [sd_targets[name]["module"]]} if "module" in sd_targets[name] else {})}
+        check(f"{name} is probed as {url.netloc}{url.path}?{urllib.parse.urlencode(wanted, doseq=True)}",
+              url.netloc == exporter and url.path == "/probe" and params == wanted, str(probes.get(name)))
+    vcsa_up = wait_until("vcsa_up 1 x3", lambda: by_instance(f'vcsa_up{{job="{PROBE_JOB}"}}') == dict.fromkeys(names, 1.0), 15)
+    check(f"three vcsa_up{{job=\"{PROBE_JOB}\", instance=NAME}} are 1", vcsa_up, str(by_instance("vcsa_up")))
+
+    # The exporter's own /metrics: its targets, and nothing of an appliance.
+    own = wait_until("probe targets metrics", lambda: by_instance(f'vcsa_exporter_probe_targets{{job="{JOB}"}}') == {exporter: 3.0}
+                     and by_instance(f'vcsa_exporter_probe_targets_active{{job="{JOB}"}}') == {exporter: 3.0}, 10)
+    check("the exporter's own metrics: vcsa_exporter_probe_targets 3, 3 active", own,
+          f"{prom.query('vcsa_exporter_probe_targets')} {prom.query('vcsa_exporter_probe_targets_active')}")
+    check(f"the exporter's own /metrics (job {JOB}) has no appliance series",
+          not prom.query(f'{{job="{JOB}", __name__=~"vcsa_.*", __name__!~"vcsa_exporter_.*"}}'),
+          str(prom.query(f'count by (__name__) ({{job="{JOB}", __name__=~"vcsa_.*", __name__!~"vcsa_exporter_.*"}})')))
+    check("build info only on the exporter's own job", by_instance("vcsa_exporter_build_info") == {exporter: 1.0},
+          str(prom.query("vcsa_exporter_build_info")))
+
+    # One vCenter session per appliance, from a single login, however many probes.
+    time.sleep(2)  # a probe or two more of each
+    stats = {name: sim.stats() for name, sim in appliance.items()}
+    check("each appliance: exactly one active session, one login, no failed login",
+          all(s["active_sessions"] == 1 and s["logins"] == 1 and s["failed_logins"] == 0 for s in stats.values()), str(stats))
+    check("each appliance answered its own probes (a reconciliation job call per probe)",
+          all(s["reconciliation_gets"] >= 2 for s in stats.values()), str(stats))
+    logins = by_instance(f'vcsa_api_requests_total{{job="{PROBE_JOB}", operation="session_create"}}')
+    check("each instance counts its own single login (vcsa_api_requests_total)", logins == dict.fromkeys(names, 1.0), str(logins))
+
+    # Isolation: each instance's series come from its own appliance, and its own module.
+    modules = {name: sd_targets[name].get("module") or shipped["targets"][name].get("module", "default") for name in names}
+    backups = {name for name in names if "backup" in set(config["modules"][modules[name]].get("collectors", COLLECTORS))}
+    collected = set(by_instance(f'vcsa_backup_jobs_listed{{job="{PROBE_JOB}"}}'))
+    check(f"backup series only where the module collects backups ({sorted(backups)})", collected == backups and backups != set(names),
+          f"vcsa_backup_jobs_listed on {sorted(collected)}; modules {modules}")
+    quiet = {name: stats[name]["backup_list_gets"] for name in names if name not in backups}
+    check("appliances probed without the backup collector saw no backup call", quiet and not any(quiet.values()), str(stats))
+    restoring = names[1]
+    check(f"{restoring}'s appliance switched to a restore in progress", appliance[restoring].set("restore-scenario", "in-progress"))
+    state = 'vcsa_restore_job_state{job="%s", state="%s"} == 1'
+    isolated = wait_until("restore INPROGRESS", lambda: set(by_instance(state % (PROBE_JOB, "INPROGRESS"))) == {restoring}, 10)
+    check(f"a restore in progress on {restoring} shows on {restoring} only", isolated
+          and set(by_instance(state % (PROBE_JOB, "NONE"))) == set(names) - {restoring},
+          f"INPROGRESS {by_instance(state % (PROBE_JOB, 'INPROGRESS'))}, NONE {by_instance(state % (PROBE_JOB, 'NONE'))}")
+
+    # A failed job on one appliance fires for that instance only.
+    failing = names[0]
+    check(f"{failing}'s appliance switched to a failed reconciliation job", appliance[failing].set("scenario", "failed"))
+    firing = wait_until("VcsaReconciliationJobFailed firing", lambda: prom.alerts("VcsaReconciliationJobFailed"), 15)
+    time.sleep(3)  # three more evaluations: no other instance joins
+    firing = prom.alerts("VcsaReconciliationJobFailed")
+    expected = {"alertname": "VcsaReconciliationJobFailed", "severity": "critical", "job": PROBE_JOB, "instance": failing, "status": "FAILED"}
+    check(f"VcsaReconciliationJobFailed fires for {failing} only, with its labels",
+          [a["labels"] for a in firing] == [expected], f"firing: {[a['labels'] for a in firing]}")
+    check(f"VcsaReconciliationJobFailed's summary names {failing}", firing and failing in firing[0]["annotations"].get("summary", ""),
+          str(firing))
+    status = 'vcsa_reconciliation_job_status{job="%s", status="SUCCEEDED"} == 1' % PROBE_JOB
+    check("the other appliances' jobs are still SUCCEEDED", set(by_instance(status)) == set(names) - {failing}, str(by_instance(status)))
+    alerts = {(a["labels"]["alertname"], a["labels"].get("instance")) for a in prom.api("alerts")["alerts"] if a["state"] == "firing"}
+    check("no other alert fires", alerts == {("VcsaReconciliationJobFailed", failing)}, f"firing: {sorted(alerts)}")
+    check("VcsaTargetsNotProbed's expression is false (every listed appliance is probed)", not prom.query(rule_query["VcsaTargetsNotProbed"]))
+
+    # API errors on one appliance count on its instance only (and feed the dashboard's error panel).
+    erring = names[2]
+    check(f"{erring}'s appliance switched to error-500", appliance[erring].set("scenario", "error-500"))
+    errors = "sum by (instance) (increase(vcsa_api_request_errors_total{job=\"%s\"}[1m])) > 0" % PROBE_JOB
+    counted = wait_until("errors counted", lambda: set(by_instance(errors)) == {erring}
+                         and by_instance(f'vcsa_up{{job="{PROBE_JOB}"}}') == {**dict.fromkeys(names, 1.0), erring: 0.0}, 10)
+    check(f"API errors on {erring}'s appliance: vcsa_up 0 and errors counted on {erring} only", counted,
+          f"errors {by_instance(errors)}, vcsa_up {by_instance('vcsa_up')}")
+    check(f"{erring}'s appliance switched back to succeeded", appliance[erring].set("scenario", "succeeded"))
+    check(f"{erring} back to vcsa_up 1", wait_until("vcsa_up 1", lambda: by_instance(f'vcsa_up{{job="{PROBE_JOB}", instance="{erring}"}}')
+                                                     == {erring: 1.0}, 10))
+
+    # The dashboard: the appliances are its instances, for all of them and for one.
+    known_metrics.update(prom.api("label/__name__/values"))
+    dashboard = dashboard_check.load()
+    dashboard_queries(prom, dashboard, {"job": [PROBE_JOB], "instance": sorted(names)}, "all probed appliances")
+    panel = {p["title"]: p for p in dashboard_check.panels(dashboard)}
+    variables = {v["name"]: v for v, _, _ in dashboard_check.variable_queries(dashboard)}
+    one = {**GRAFANA_BUILTINS, "job": dashboard_check.interpolate(variables["job"], [PROBE_JOB]),
+           "instance": dashboard_check.interpolate(variables["instance"], [restoring])}
+    restore = prom.query(dashboard_check.substitute(panel["Restore state"]["targets"][0]["expr"], one))
+    check(f"dashboard Restore state for {restoring} alone: one row, INPROGRESS (1)",
+          [(r["metric"].get("instance"), float(r["value"][1])) for r in restore] == [(restoring, 1.0)], str(restore))
+    version = prom.query(dashboard_check.substitute(panel["Exporter version"]["targets"][0]["expr"], one))
+    check(f"dashboard Exporter version for {restoring} alone: the probing exporter's build info",
+          [r["metric"].get("instance") for r in version] == [exporter], str(version))
+
+    # A file_sd target the exporter does not list: 400, up 0, VcsaExporterDown pending for it alone.
+    ghost = "vc-ghost"
+    (targets_dir / "ghost.tmp").write_text(json.dumps([{"targets": [ghost]}]))
+    (targets_dir / "ghost.tmp").rename(targets_dir / "ghost.yml")  # whole, as file_sd reads it
+    refused = wait_until(f"{ghost} up 0", lambda: by_instance(f'up{{job="{PROBE_JOB}", instance="{ghost}"}}') == {ghost: 0.0}, 20)
+    check(f"a file_sd target missing from the exporter's config ({ghost}) is up 0", refused,
+          str([t for t in prom.api("targets")["activeTargets"] if t["labels"].get("instance") == ghost]))
+    pending = wait_until("VcsaExporterDown pending", lambda: prom.alerts("VcsaExporterDown", "pending"), 5) or []
+    check(f"VcsaExporterDown pending for {ghost} alone (for: 5m)",
+          [(a["labels"].get("job"), a["labels"].get("instance")) for a in pending] == [(PROBE_JOB, ghost)],
+          f"pending: {[a['labels'] for a in pending]}")
+
+    # An appliance added to the exporter's config but not to the targets: VcsaTargetsNotProbed.
+    config["targets"]["vc-spare"] = {"url": "http://127.0.0.1:9"}  # never probed, so never called
+    config_path.write_text(json.dumps(config, indent=2))
+    processes["exporter"][0].send_signal(signal.SIGHUP)
+    reloaded = wait_until("4 targets", lambda: by_instance(f'vcsa_exporter_probe_targets{{job="{JOB}"}}') == {exporter: 4.0}
+                          and by_instance("vcsa_exporter_config_last_reload_successful") == {exporter: 1.0}, 10)
+    check("SIGHUP reloads the exporter's config: vcsa_exporter_probe_targets 4", reloaded, str(prom.query("vcsa_exporter_probe_targets")))
+    unprobed = wait_until("VcsaTargetsNotProbed pending", lambda: prom.alerts("VcsaTargetsNotProbed", "pending"), 10) or []
+    check("VcsaTargetsNotProbed pending for the exporter, value 1 (for: 15m)",
+          [(a["labels"].get("instance"), float(a["value"])) for a in unprobed] == [(exporter, 1.0)], f"pending: {unprobed}")
+    stats = {name: sim.stats() for name, sim in appliance.items()}
+    check("the reload kept every session (one login per appliance, none logged out)",
+          all(s["active_sessions"] == 1 and s["logins"] == 1 and s["logouts"] == 0 for s in stats.values()), str(stats))
+
+    # On SIGTERM the exporter logs out of every appliance.
+    stop_all(["exporter"])
+    check("the exporter exits 0 on SIGTERM", finished["exporter"][0].returncode == 0, f"exit code {finished['exporter'][0].returncode}")
+    stats = {name: sim.stats() for name, sim in appliance.items()}
+    check("after the exporter's exit no appliance holds a session", all(s["active_sessions"] == 0 and s["logouts"] == 1
+                                                                       for s in stats.values()), str(stats))
 
 
 # --- backups --------------------------------------------------------------------------------
