@@ -78,7 +78,8 @@ public final class ExporterHandler: Sendable {
         }
         let target: ApplianceTarget
         do throws(ProbeTargets.Refusal) {
-            target = try probes.target(named: names.first, module: modules.first)
+            // An empty `module=` means none, as Prometheus drops empty labels anyway.
+            target = try probes.target(named: names.first, module: modules.first.flatMap { $0.isEmpty ? nil : $0 })
         } catch {
             return responder.respond(.text(error.status, "\(error.status == 400 ? "Bad Request" : "Error"): \(error)"))
         }
