@@ -65,7 +65,8 @@ tarball_layout() {
   local top=vcsa_exporter-$upstream.linux-amd64
   tar -tzvf "$tarball"
   diff <(tar -tzf "$tarball" | sort) <(printf '%s\n' "$top/" "$top/LICENSE" "$top/NOTICE" "$top/README.md" \
-    "$top/vcsa_exporter" "$top/vcsa_exporter.env.example" "$top/vcsa_exporter.service" "$top/web-config.example.yml" | sort)
+    "$top/vcsa_exporter" "$top/vcsa_exporter.env.example" "$top/vcsa_exporter.example.yml" "$top/vcsa_exporter.service" \
+    "$top/web-config.example.yml" | sort)
 }
 lintian_clean() {
   # As nobody: lintian advises against root. Every tag is shown, overridden ones (O:) with their

@@ -30,6 +30,7 @@ mkdir "$work/$name"
 install -m 0755 "$work/vcsa_exporter" "$work/$name/vcsa_exporter"
 install -m 0644 LICENSE NOTICE README.md packaging/web-config.example.yml \
   deploy/systemd/vcsa_exporter.service deploy/systemd/vcsa_exporter.env.example "$work/$name/"
+install -m 0644 deploy/vcsa_exporter.yml "$work/$name/vcsa_exporter.example.yml"
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
   -C "$work" -cf - "$name" | gzip -9n >"dist/$name.tar.gz"
 

@@ -26,6 +26,7 @@ install -D -m 0644 "$here/lintian-overrides" "$root/usr/share/lintian/overrides/
 install -D -m 0644 "$here/copyright" "$doc/copyright"
 install -m 0644 "$top/NOTICE" "$doc/NOTICE"
 install -D -m 0644 "$top/packaging/web-config.example.yml" "$doc/examples/web-config.example.yml"
+install -m 0644 "$top/deploy/vcsa_exporter.yml" "$doc/examples/vcsa_exporter.example.yml"
 # Policy 12.3: documentation over 4 kB is compressed (copyright never).
 gzip -9n <"$top/README.md" >"$doc/README.md.gz"
 
