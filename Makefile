@@ -18,7 +18,7 @@ DEBIAN_PYTHON := /usr/bin/python3
 # Writes the git revision for vcsa_exporter_build_info before every `swift build` below.
 REVISION := bash packaging/revision.sh
 
-.PHONY: deps dist-deps venv build release test unit-test lean-check deploy-test resilience-test soak demo bench fuzz sanitize dist dist-test clean
+.PHONY: deps dist-deps venv build release test unit-test lean-check deploy-test resilience-test soak demo bench bench-build scale fuzz sanitize dist dist-test clean
 
 define apt_install
 	@missing=""; for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
@@ -90,7 +90,15 @@ demo: build
 # BIND_NOW) and stripped as packaging/dist.sh strips it, in its own scratch path (.build-bench,
 # git-ignored) so that it does not replace the dynamically linked release build in .build.
 # The simulator is built alike; it only answers the simulator pass.
-bench: deps
+bench: bench-build
+	BIN_DIR=.build-bench/shipped bash bench/run.sh
+
+# One exporter probing 200 simulated appliances at once, every 15 s for 3 minutes (bench/scale.py):
+# memory, descriptors and sessions per target, probe latency. SCALE_TARGETS, SCALE_DURATION, SCALE_INTERVAL.
+scale: bench-build
+	BIN_DIR=.build-bench/shipped $(DEBIAN_PYTHON) bench/scale.py
+
+bench-build: deps
 	$(REVISION)
 	swift build -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now \
 		--scratch-path .build-bench --product vcsa_exporter
@@ -99,7 +107,6 @@ bench: deps
 	@bin=$$(swift build -c release --scratch-path .build-bench --show-bin-path); mkdir -p .build-bench/shipped; \
 	strip --strip-unneeded --remove-section=.comment --remove-section=.note -o .build-bench/shipped/vcsa_exporter "$$bin/vcsa_exporter"; \
 	ln -sf "$$bin/vcsa_simulator" .build-bench/shipped/vcsa_simulator
-	BIN_DIR=.build-bench/shipped bash bench/run.sh
 
 # Release artifacts in dist/: the tarball, the Debian package, sha256sums.txt. Only from a
 # committed tree, so that the revision in the binary names exactly what was built
