@@ -16,7 +16,8 @@ enum MemoryTrim {
         #if canImport(Glibc)
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
         let trim = unsafeBitCast(symbol, to: Trim.self)
-        Task.detached(priority: .background) {
+        // At the default priority: a background one would have the runtime start threads for it alone.
+        Task {
             while true {
                 try? await Task.sleep(for: interval)
                 _ = trim(0)

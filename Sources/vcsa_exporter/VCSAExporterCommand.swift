@@ -102,10 +102,12 @@ struct VCSAExporterCommand: AsyncParsableCommand {
 
     /// Exit code 2 and one line for any flag problem, as Go exporters do.
     static func main() async {
-        // Swift tasks run on the event loops the appliance client already uses: a scrape's
-        // hand-offs between its handler and the HTTP client then stay on one thread.
+        // One event loop for the appliance clients. NIO is also asked to run Swift tasks on it (so a
+        // scrape's hand-offs would stay on one thread); the call reports success, but Swift 6.3's
+        // runtime still runs jobs on Dispatch's pool (heaptrack shows swift_job_run under
+        // _dispatch_async_redirect_invoke), so today tasks and the loop are separate threads.
         NIOSingletons.groupLoopCountSuggestion = 1
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         raiseOpenFileLimit()
         do {
             var parsed = try parseAsRoot()

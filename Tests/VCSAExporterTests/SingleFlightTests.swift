@@ -54,7 +54,8 @@ import Testing
         let flight = SingleFlight<ContinuousClock.Instant>()
         let before = ContinuousClock.now
         let deadline: ContinuousClock.Instant? = await withCheckedContinuation { continuation in
-            flight.join(until: .now + .seconds(1), roundDuration: .seconds(7), { continuation.resume(returning: $0) }, startingWith: { $0 })
+            // A caller due well before the round's end (not so soon that a loaded machine misses it).
+            flight.join(until: .now + .seconds(5), roundDuration: .seconds(7), { continuation.resume(returning: $0) }, startingWith: { $0 })
         }
         let roundDeadline = try #require(deadline)
         #expect(roundDeadline - before >= .seconds(7) && roundDeadline - before < .seconds(8))
