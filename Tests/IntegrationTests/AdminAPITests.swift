@@ -96,10 +96,11 @@ import Testing
     }
 
     @Test func concurrentCancelGets409() async throws {
-        let s = try await Self.setup(simulatorExtra: ["--latency", "1"])
+        let s = try await Self.setup(simulatorExtra: ["--latency", "3"], exporterExtra: ["--vcenter.timeout", "8s"])
         _ = try await s.exporter.metrics()  // logs in, so that both cancels race on the cancel call itself
         async let first = http(.POST, s.cancelURL, headers: [s.bearer])
-        try await Task.sleep(for: .milliseconds(300))
+        // The first is under way (3 s at the appliance) well before the second is sent, even on a loaded machine.
+        try await Task.sleep(for: .seconds(1))
         let second = try await http(.POST, s.cancelURL, headers: [s.bearer])
         #expect(second.status == 409)
         #expect(try await first.status == 200)

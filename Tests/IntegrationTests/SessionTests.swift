@@ -65,8 +65,9 @@ import Testing
     @Test func refusedCredentialsBackOff() async throws {
         let simulator = try await Simulator(scenario: "running")
         let exporter = try await Exporter(simulator: simulator, password: "wrong-password")
-        for _ in 0..<5 { #expect(try await exporter.metrics()["vcsa_up"] == 0) }
-        #expect(try await simulator.stats().failed_logins == 1)
+        for _ in 0..<10 { #expect(try await exporter.metrics()["vcsa_up"] == 0) }
+        // One login, then a 30 s back-off: a second attempt only if a loaded machine stretched the ten scrapes past it.
+        #expect(try await simulator.stats().failed_logins <= 2)
         #expect(exporter.child.output.contains("next attempt in"))
     }
 }
