@@ -76,14 +76,15 @@ public final class ExporterHandler: Sendable {
         guard names.count <= 1, modules.count <= 1 else {
             return responder.respond(.text(400, "Bad Request: give target and module at most once each"))
         }
+        // Admitted first: a probe refused for the limit must not start a target's client.
+        guard let admitted = limit.admit(responder) else { return responder.respond(InFlightLimit.refusal) }
         let target: ApplianceTarget
         do throws(ProbeTargets.Refusal) {
             // An empty `module=` means none, as Prometheus drops empty labels anyway.
             target = try probes.target(named: names.first, module: modules.first.flatMap { $0.isEmpty ? nil : $0 })
         } catch {
-            return responder.respond(.text(error.status, "\(error.status == 400 ? "Bad Request" : "Error"): \(error)"))
+            return admitted.respond(.text(error.status, "\(error.status == 400 ? "Bad Request" : "Error"): \(error)"))
         }
-        guard let admitted = limit.admit(responder) else { return responder.respond(InFlightLimit.refusal) }
         target.scrape(request, admitted)
     }
 
