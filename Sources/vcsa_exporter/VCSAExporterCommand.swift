@@ -129,8 +129,8 @@ struct VCSAExporterCommand: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        if checkWebConfig { return try Self.check(webConfigFile: webConfigFile) }
-        if checkConfig { return try Self.check(configFile: configFile) }
+        if checkWebConfig { return try Self.check("--web.config", file: webConfigFile) { path throws(ConfigFileError) in try WebConfig(path: path).summary } }
+        if checkConfig { return try Self.check("--config", file: configFile) { path throws(ConfigFileError) in try ExporterConfig(path: path).summary } }
         // Before anything can take time: SIGHUP's default action would end the process.
         let reloads = ReloadSignal.install()
         let settings = try validatedSettings()
@@ -210,24 +210,14 @@ struct VCSAExporterCommand: AsyncParsableCommand {
 }
 
 extension VCSAExporterCommand {
-    /// `--web.config.check`: the same validation as at start-up, without starting anything.
-    static func check(webConfigFile: String?) throws {
-        guard let webConfigFile else { throw StartupError("--web.config.check needs --web.config.file") }
-        let config: WebConfig
-        do { config = try WebConfig(path: webConfigFile) } catch { throw StartupError(error.description) }
-        print("\(webConfigFile): valid")
-        for line in config.summary { print("  " + line) }
-    }
-}
-
-extension VCSAExporterCommand {
-    /// `--config.check`: the same validation as at start-up and reload, without starting anything.
-    static func check(configFile: String?) throws {
-        guard let configFile else { throw StartupError("--config.check needs --config.file") }
-        let config: ExporterConfig
-        do { config = try ExporterConfig(path: configFile) } catch { throw StartupError(error.description) }
-        print("\(configFile): valid")
-        for line in config.summary { print("  " + line) }
+    /// `--web.config.check` and `--config.check`: the same validation as at start-up and reload,
+    /// then what the file configures; nothing is started.
+    static func check(_ flag: String, file: String?, summary: (String) throws(ConfigFileError) -> [String]) throws {
+        guard let file else { throw StartupError("\(flag).check needs \(flag).file") }
+        let lines: [String]
+        do { lines = try summary(file) } catch { throw StartupError(error.description) }
+        print("\(file): valid")
+        for line in lines { print("  " + line) }
     }
 }
 
