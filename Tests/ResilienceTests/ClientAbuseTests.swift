@@ -267,3 +267,30 @@ extension Result {
         return nil
     }
 }
+
+/// `/probe` under abuse: whatever a client names, the exporter reaches only its allow-list, and
+/// what it holds follows the targets in use, not the requests.
+@Suite(.serialized) struct ProbeAbuseTests {
+    @Test func thousandsOfProbesOfUnknownTargetsReachNothingAndHoldNothing() async throws {
+        let simulator = try await Simulator(scenario: "running")
+        let config = "modules:\n  default:\n    username: administrator@vsphere.local\n    password_file: PASSWORD_FILE\n"
+            + "targets:\n  vc1:\n    url: \(simulator.url)\n"
+        let exporter = try await Exporter(config: config, upstreams: [simulator], extra: ["--web.max-requests", "0"])
+        var random = SeededRandom(seed: 12)
+        let hostile = ["http://127.0.0.1:\(simulator.port)", "vc1/../vc1", "VC1", "vc1%00", "vc1 ", String(repeating: "a", count: 4000),
+                       "../../etc/passwd", "vc1&target=vc1", "%", "vc1\u{301}"]
+        var statuses: [Int: Int] = [:]
+        for index in 0..<2000 {
+            let name = index < hostile.count ? hostile[index] : String((0...Int.random(in: 0..<40, using: &random)).map { _ in "abcdefgh01.:-_/%&=?".randomElement(using: &random)! })
+            let query = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            let answer = try await http(.GET, "\(exporter.url)/probe?target=\(query)")
+            statuses[answer.status, default: 0] += 1
+        }
+        #expect(statuses.keys.allSatisfy { $0 == 400 || $0 == 431 || $0 == 414 }, "\(statuses)")
+        let stats = try await simulator.stats()
+        #expect(stats.logins + stats.failed_logins + stats.reconciliation_gets == 0, "no name reached the appliance: \(stats)")
+        let own = try await exporter.metrics()
+        #expect(own["vcsa_exporter_probe_targets_active"] == 0)
+        #expect(parseMetrics(try await exporter.probe("vc1").text)["vcsa_up"] == 1, "the listed target still works")
+    }
+}
