@@ -126,11 +126,13 @@ import Testing
 
             """
         let exporter = try await Exporter(config: config, upstreams: simulators)
-        // The slow and refusing appliances are probed again and again while vc1 is probed.
+        // The slow and refusing appliances are probed again and again while vc1 is probed. The task
+        // holds the URL, not the exporter, so that the exporter still stops when the test ends.
+        let url = exporter.url
         let noise = Task {
             while !Task.isCancelled {
-                async let slow = exporter.probe("vc2")
-                async let refusing = exporter.probe("vc3")
+                async let slow = http(.GET, "\(url)/probe?target=vc2")
+                async let refusing = http(.GET, "\(url)/probe?target=vc3")
                 _ = try? await (slow, refusing)
             }
         }

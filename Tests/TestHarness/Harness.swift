@@ -78,6 +78,7 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         try process.run()
+        LiveChildren.add(process.processIdentifier)
     }
 
     public var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
@@ -97,7 +98,30 @@ public final class ChildProcess: @unchecked Sendable {
             signal(SIGKILL)
             reap(process)
         }
+        LiveChildren.remove(process.processIdentifier)
         try? FileManager.default.removeItem(atPath: logPath)
+    }
+}
+
+/// The children still running, killed when the test process exits: a test that ends while a task
+/// still holds its exporter or simulator would otherwise leave the process running after the suite.
+private enum LiveChildren {
+    private static let pids = Mutex<Set<pid_t>?>(nil)
+
+    static func add(_ pid: pid_t) {
+        let first = pids.withLock { pids in
+            defer { pids = (pids ?? []).union([pid]) }
+            return pids == nil
+        }
+        if first { atexit { LiveChildren.killAll() } }
+    }
+
+    static func remove(_ pid: pid_t) {
+        pids.withLock { _ = $0?.remove(pid) }
+    }
+
+    static func killAll() {
+        for pid in pids.withLock({ $0 ?? [] }) { kill(pid, SIGKILL) }
     }
 }
 
