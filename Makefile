@@ -29,13 +29,16 @@ REVISION := bash packaging/revision.sh
 #                                             that --gc-sections cannot drop); nothing needs them
 #   -z pack-relative-relocs                   PIE's 73,000 relocations in 14 KB instead of 1.7 MB
 #                                             (DT_RELR: glibc 2.36 or later); ASLR stays
+#   --symbol-ordering-file                    the functions a start and a scrape run, laid out
+#                                             together: packaging/symbol-order.sh
 SHIPPED_FLAGS := -c release --static-swift-stdlib --disable-local-rpath \
 	-Xswiftc -Osize -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
 	-Xswiftc -use-ld=lld -Xlinker --no-export-dynamic -Xlinker -z -Xlinker now \
-	-Xlinker -z -Xlinker pack-relative-relocs
+	-Xlinker -z -Xlinker pack-relative-relocs \
+	-Xlinker --symbol-ordering-file=$(CURDIR)/packaging/vcsa_exporter.order -Xlinker --no-warn-symbol-ordering
 SHIPPED_STRIP := strip --strip-unneeded --remove-section=.comment --remove-section=.note
 
-.PHONY: deps dist-deps venv build release test unit-test lean-check deploy-test resilience-test soak demo bench fuzz sanitize dist dist-test clean
+.PHONY: deps dist-deps venv build release test unit-test lean-check deploy-test resilience-test soak demo bench symbol-order fuzz sanitize dist dist-test clean
 
 define apt_install
 	@missing=""; for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
@@ -114,6 +117,16 @@ bench: deps
 	$(SHIPPED_STRIP) -o .build-bench/shipped/vcsa_exporter "$$bin/vcsa_exporter"; \
 	ln -sf "$$bin/vcsa_simulator" .build-bench/shipped/vcsa_simulator
 	BIN_DIR=.build-bench/shipped bash bench/run.sh
+
+# Rewrites packaging/vcsa_exporter.order from the binary `make bench` builds (not stripped), run under
+# valgrind: when the dependencies, the Swift version or what a scrape runs have changed.
+symbol-order: deps
+	$(call apt_install,valgrind)
+	$(REVISION)
+	swift build $(SHIPPED_FLAGS) --scratch-path .build-bench --product vcsa_exporter
+	swift build $(SHIPPED_FLAGS) --scratch-path .build-bench --product vcsa_simulator
+	@bin=$$(swift build -c release --scratch-path .build-bench --show-bin-path); \
+	bash packaging/symbol-order.sh "$$bin/vcsa_exporter" "$$bin/vcsa_simulator"
 
 # Prints a variable: deploy/docker/Dockerfile builds with `make -s print-SHIPPED_FLAGS`.
 print-%:
