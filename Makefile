@@ -17,8 +17,28 @@ VENV := .venv
 DEBIAN_PYTHON := /usr/bin/python3
 # Writes the git revision for vcsa_exporter_build_info before every `swift build` below.
 REVISION := bash packaging/revision.sh
+# How the shipped binary is built and stripped: `make dist`, `make bench` and deploy/docker/Dockerfile
+# (`make -s print-SHIPPED_FLAGS`) all use these two, so that users get the binary the bench measures.
+# Besides the Swift runtime linked in, no RUNPATH (Debian forbids one to the toolchain) and BIND_NOW
+# (hardening), they keep the resident set small (issue 9; numbers in bench/README.md):
+#   -Osize                                    smaller code; no slower in `make bench`
+#   -function-sections, -ffunction-sections   every function in its own section, Swift and C alike,
+#                                             so that the linker can drop and place each one
+#   lld, --no-export-dynamic                  SwiftPM exports every symbol of the executable (25,700:
+#                                             2.4 MB of symbol tables, read at every start, and roots
+#                                             that --gc-sections cannot drop); nothing needs them
+#   -z pack-relative-relocs                   PIE's 73,000 relocations in 14 KB instead of 1.7 MB
+#                                             (DT_RELR: glibc 2.36 or later); ASLR stays
+#   --symbol-ordering-file                    the functions a start and a scrape run, laid out
+#                                             together: packaging/symbol-order.sh
+SHIPPED_FLAGS := -c release --static-swift-stdlib --disable-local-rpath \
+	-Xswiftc -Osize -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
+	-Xswiftc -use-ld=lld -Xlinker --no-export-dynamic -Xlinker -z -Xlinker now \
+	-Xlinker -z -Xlinker pack-relative-relocs \
+	-Xlinker --symbol-ordering-file=$(CURDIR)/packaging/vcsa_exporter.order -Xlinker --no-warn-symbol-ordering
+SHIPPED_STRIP := strip --strip-unneeded --remove-section=.comment --remove-section=.note
 
-.PHONY: deps dist-deps venv build release test unit-test lean-check deploy-test resilience-test soak demo bench bench-build scale fuzz sanitize dist dist-test clean
+.PHONY: deps dist-deps venv build release test unit-test lean-check deploy-test resilience-test soak demo bench bench-build scale symbol-order fuzz sanitize dist dist-test clean
 
 define apt_install
 	@missing=""; for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
@@ -86,9 +106,9 @@ soak: build
 demo: build
 	BIN_DIR=$$(swift build --show-bin-path) bash deploy/demo.sh
 
-# Measures the binary users get: built as `make dist` builds it (static Swift runtime, no RUNPATH,
-# BIND_NOW) and stripped as packaging/dist.sh strips it, in its own scratch path (.build-bench,
-# git-ignored) so that it does not replace the dynamically linked release build in .build.
+# Measures the binary users get: built with SHIPPED_FLAGS as `make dist` builds it and stripped as
+# packaging/dist.sh strips it, in its own scratch path (.build-bench, git-ignored) so that it does
+# not replace the dynamically linked release build in .build.
 # The simulator is built alike; it only answers the simulator pass.
 bench: bench-build
 	BIN_DIR=.build-bench/shipped bash bench/run.sh
@@ -100,13 +120,25 @@ scale: bench-build
 
 bench-build: deps
 	$(REVISION)
-	swift build -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now \
-		--scratch-path .build-bench --product vcsa_exporter
-	swift build -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now \
-		--scratch-path .build-bench --product vcsa_simulator
+	swift build $(SHIPPED_FLAGS) --scratch-path .build-bench --product vcsa_exporter
+	swift build $(SHIPPED_FLAGS) --scratch-path .build-bench --product vcsa_simulator
 	@bin=$$(swift build -c release --scratch-path .build-bench --show-bin-path); mkdir -p .build-bench/shipped; \
-	strip --strip-unneeded --remove-section=.comment --remove-section=.note -o .build-bench/shipped/vcsa_exporter "$$bin/vcsa_exporter"; \
+	$(SHIPPED_STRIP) -o .build-bench/shipped/vcsa_exporter "$$bin/vcsa_exporter"; \
 	ln -sf "$$bin/vcsa_simulator" .build-bench/shipped/vcsa_simulator
+
+# Rewrites packaging/vcsa_exporter.order from the binary `make bench` builds (not stripped), run under
+# valgrind: when the dependencies, the Swift version or what a scrape runs have changed.
+symbol-order: deps
+	$(call apt_install,valgrind)
+	$(REVISION)
+	swift build $(SHIPPED_FLAGS) --scratch-path .build-bench --product vcsa_exporter
+	swift build $(SHIPPED_FLAGS) --scratch-path .build-bench --product vcsa_simulator
+	@bin=$$(swift build -c release --scratch-path .build-bench --show-bin-path); \
+	bash packaging/symbol-order.sh "$$bin/vcsa_exporter" "$$bin/vcsa_simulator"
+
+# Prints a variable: deploy/docker/Dockerfile builds with `make -s print-SHIPPED_FLAGS`.
+print-%:
+	@echo '$($*)'
 
 # Release artifacts in dist/: the tarball, the Debian package, sha256sums.txt. Only from a
 # committed tree, so that the revision in the binary names exactly what was built
@@ -116,9 +148,8 @@ dist: deps dist-deps
 		echo "make dist: the tree has uncommitted changes (commit them, or ALLOW_DIRTY=1)" >&2; git status --short >&2; exit 1; \
 	fi
 	$(REVISION)
-	# The Swift runtime linked in, no RUNPATH (Debian forbids one to the toolchain), BIND_NOW (hardening).
-	swift build -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now --product vcsa_exporter
-	bash packaging/dist.sh "$$(swift build -c release --show-bin-path)/vcsa_exporter" $(VERSION) $(DEB_REVISION)
+	swift build $(SHIPPED_FLAGS) --product vcsa_exporter
+	SHIPPED_STRIP="$(SHIPPED_STRIP)" bash packaging/dist.sh "$$(swift build -c release --show-bin-path)/vcsa_exporter" $(VERSION) $(DEB_REVISION)
 
 # Installs the package on this machine, runs it against the simulator, purges it.
 dist-test: dist

@@ -16,6 +16,9 @@
                                              CPU other processes took in between
   probe.py startup RUNS OUT -- CMD...        launch CMD (with {port} replaced) RUNS times and
                                              time each launch to the first scrape with vcsa_up 1
+  probe.py evict FILE...                     drop the files' clean, unmapped pages from the page
+                                             cache, so that a process started next reads them from
+                                             disk as at a first start after boot
 """
 import json
 import os
@@ -151,6 +154,23 @@ def sections(pid, binary):
         resident = sum(1 for p in pages if p in present)
         result.append({"section": name, "size_kib": size // 1024, "resident_kib": resident * page // 1024})
     return result
+
+
+def evict(paths):
+    """Drops each file's pages from the page cache (fsync, then POSIX_FADV_DONTNEED), as far as
+    the kernel lets: pages that a running process maps stay. A file just written (by the linker,
+    strip, cp or dpkg) sits in the page cache in large folios, and Linux (6.18 here) maps a whole
+    large folio at the first fault in it: a process started from such a file has many pages
+    resident that it never touches, how many depending on how the file was written. Started after
+    this, it reads the file as after a reboot (readahead, then fault-around of 64 KiB), which is
+    what a long-running service meets and does not depend on how the file came to be."""
+    for path in paths:
+        fd = os.open(os.path.realpath(path), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
 
 
 def cpu_busy(seconds=1.0):
@@ -308,6 +328,8 @@ def main(argv):
         print(f"{cpu_busy(float(argv[2]) if len(argv) > 2 else 1.0):.1f}")
     elif cmd == "wait-up":
         return wait_up(argv[2], float(argv[3]) if len(argv) > 3 else 10.0)
+    elif cmd == "evict":
+        evict(argv[2:])
     elif cmd == "startup":
         sep = argv.index("--")
         return startup(int(argv[2]), argv[3], argv[sep + 1:])

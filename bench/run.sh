@@ -237,6 +237,8 @@ EXPORTER_ARGS=(--vcenter.url "$UPSTREAM" --vcenter.tls.ca-file "$TLS/ca.pem"
 log "starting $EXPORTER on 127.0.0.1:$EXPORTER_PORT"
 LOGINS0="$(upstream_calls '^POST /api/session ')" # the checks above logged in once
 LINES0="$(wc -l <"$NG/access.log")"
+# The binary read as at a first start after boot, not as `make bench` just wrote it (probe.py evict).
+python3 "$HERE/probe.py" evict "$EXPORTER"
 "$EXPORTER" --web.listen-address "127.0.0.1:$EXPORTER_PORT" "${EXPORTER_ARGS[@]}" \
     >"$TMP/exporter.log" 2>&1 &
 EXPORTER_PID=$!
@@ -412,15 +414,18 @@ wrk_count() {
         "$name" "$conns" "$url" "$requests" "$line" >"$RAW/wrk_$name.json"
 }
 
-# contender NAME SCRAPE_URL CHECK_REGEX -- CMD...: start CMD (it listens on 127.0.0.1 only), wait
-# until SCRAPE_URL answers with a line matching CHECK_REGEX (its upstream call worked), /proc after
-# a second of rest ("idle"), CONTENDER_SCRAPES scrapes of SCRAPE_URL sampled every 0.5 s, /proc and
-# the smaps breakdown right after the last one and again after CONTENDER_SETTLE seconds of rest
-# ("settled": what is left once timers have fired and garbage collectors have run), its nginx
-# calls, then SIGTERM.
+# contender NAME SCRAPE_URL CHECK_REGEX -- CMD...: drop CMD's executable from the page cache, start
+# CMD (it listens on 127.0.0.1 only), wait until SCRAPE_URL answers with a line matching CHECK_REGEX
+# (its upstream call worked), /proc after a second of rest ("idle"), CONTENDER_SCRAPES scrapes of
+# SCRAPE_URL sampled every 0.5 s, /proc and the smaps breakdown right after the last one and again
+# after CONTENDER_SETTLE seconds of rest ("settled": what is left once timers have fired and
+# garbage collectors have run), its nginx calls, then SIGTERM.
 contender() {
     local name="$1" url="$2" check="$3" pid sampler lines0
     shift 4
+    # Every contender's executable read as at a first start after boot (probe.py evict), whether it
+    # was just written (ours, by `make bench`) or installed long ago (Debian's).
+    python3 "$HERE/probe.py" evict "$1"
     "$@" >"$TMP/contender_$name.log" 2>&1 &
     pid=$!
     STARTED_PIDS+=("$pid")

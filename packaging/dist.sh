@@ -4,7 +4,7 @@
 #   vcsa-exporter_VERSION-REV_amd64.deb         see packaging/deb/build.sh
 #   sha256sums.txt                             as Prometheus releases have
 #
-#   bash packaging/dist.sh BINARY VERSION DEB_REVISION
+#   SHIPPED_STRIP="strip ..." bash packaging/dist.sh BINARY VERSION DEB_REVISION   (make dist runs it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 binary=$1 version=$2 deb_revision=$3
@@ -20,9 +20,10 @@ export SOURCE_DATE_EPOCH
 rm -rf dist
 mkdir -p dist
 
-# One stripped binary for both artifacts: debug info and symbols are most of it (85 MB -> 30 MB),
-# and Debian requires stripped binaries (lintian: unstripped-binary-or-object).
-strip --strip-unneeded --remove-section=.comment --remove-section=.note -o "$work/vcsa_exporter" "$binary"
+# One stripped binary for both artifacts: debug info and symbols are most of it (85 MB -> 25 MB),
+# and Debian requires stripped binaries (lintian: unstripped-binary-or-object). How: SHIPPED_STRIP
+# in the Makefile, which `make bench` and the Dockerfile use too.
+${SHIPPED_STRIP:?set by make dist (the Makefile's SHIPPED_STRIP)} -o "$work/vcsa_exporter" "$binary"
 "$work/vcsa_exporter" --version
 
 # The tarball: what a manual install needs, the unit for /usr/local/bin included.

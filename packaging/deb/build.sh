@@ -61,6 +61,13 @@ install -m 0644 "$here/conffiles" "$root/DEBIAN/"
 printf 'Source: %s\n\nPackage: %s\nArchitecture: amd64\n' "$package" "$package" >"$work/debian/control"
 shlibs=$(cd "$work" && dpkg-shlibdeps -O -e"debian/$package/usr/bin/vcsa_exporter" | sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || { echo "dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+# Packed relative relocations (DT_RELR, SHIPPED_FLAGS in the Makefile) need glibc 2.36's loader: the
+# binary names the version GLIBC_ABI_DT_RELR without importing a symbol of it, which dpkg-shlibdeps
+# does not count (it says libc6 >= 2.35).
+if readelf -V "$root/usr/bin/vcsa_exporter" | grep -q 'Name: GLIBC_ABI_DT_RELR'; then
+  shlibs=$(printf '%s' "$shlibs" | sed -E 's/libc6 \(>= [0-9.]+\)/libc6 (>= 2.36)/')
+  case $shlibs in *"libc6 (>= 2.36)"*) ;; *) echo "no libc6 (>= 2.36) in Depends: $shlibs" >&2; exit 1 ;; esac
+fi
 depends="adduser, $shlibs"
 
 # Installed-Size in KiB, counted as dpkg-gencontrol does: each file rounded up, 1 per other entry.
