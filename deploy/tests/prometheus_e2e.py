@@ -507,7 +507,11 @@ def probe_fleet(bin_dir, workdir):
           (checked.stdout + checked.stderr).decode(errors="replace"))
     ports = {name: free_port() for name in ("exporter", "prometheus")}
     exporter = f"127.0.0.1:{ports['exporter']}"
-    start("exporter", [str(bin_dir / "vcsa_exporter"), "--web.listen-address", exporter, f"--config.file={config_path}"], workdir)
+    # A web config too (response headers only), so that its reload metrics exist for the rules that use them.
+    web_config = workdir / "web-config.yml"
+    web_config.write_text("http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n")
+    start("exporter", [str(bin_dir / "vcsa_exporter"), "--web.listen-address", exporter, f"--config.file={config_path}",
+                       f"--web.config.file={web_config}"], workdir)
     if not check("exporter ready", wait_until("exporter /-/ready", lambda: http("GET", f"http://{exporter}/-/ready")[0] == 200, 15)):
         return
     promtool_metrics("a probe's answer", f"http://{exporter}/probe?target={urllib.parse.quote(names[0])}")
