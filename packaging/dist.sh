@@ -23,7 +23,7 @@ mkdir -p dist
 # One stripped binary for both artifacts: debug info and symbols are most of it (85 MB -> 25 MB),
 # and Debian requires stripped binaries (lintian: unstripped-binary-or-object). How: SHIPPED_STRIP
 # in the Makefile, which `make bench` and the Dockerfile use too.
-${SHIPPED_STRIP:?set by make dist (the Makefile's SHIPPED_STRIP)} -o "$work/vcsa_exporter" "$binary"
+${SHIPPED_STRIP:?set by make dist: SHIPPED_STRIP in the Makefile} -o "$work/vcsa_exporter" "$binary"
 "$work/vcsa_exporter" --version
 
 # The tarball: what a manual install needs, the unit for /usr/local/bin included.
