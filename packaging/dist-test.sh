@@ -146,6 +146,8 @@ sim_port=$(free_port)
 VCSA_PASSWORD=$(cat "$secrets/vcenter-password") "$SIMULATOR" --listen-address "127.0.0.1:$sim_port" \
   --scenario running >"$work/simulator.log" 2>&1 &
 echo $! >>"$work/pids"
+# Listening before an exporter starts: a first scrape that finds no appliance answers vcsa_up 0.
+for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$sim_port/simulator/stats" && break; sleep 0.1; done
 
 run_exporter() {  # run_exporter PORT FLAGS...: the installed binary as the package's user, as the unit runs it
   local port=$1
