@@ -67,16 +67,22 @@ struct LandingPage {
         """
     }
 
+    /// A config file may list 10,000 targets: the page shows the first ones, in name order.
+    static let maxTargetRows = 500
+
     /// `--config.file`'s targets, linked to their probes ("" without a config file).
     var targets: String {
         guard !probeTargets.isEmpty else { return "" }
         let escape = LandingHTML.escape
-        let rows = probeTargets.map { target in
+        var rows = probeTargets.prefix(Self.maxTargetRows).map { target in
             let state = target.up.map { $0 ? "up" : "down" } ?? "not probed lately"
             // Names hold only letters, digits and ._:- (see ExporterConfig): nothing to percent-encode.
             let query = "target=\(target.name)"
             return "<tr><td><a href=\"\(escape("/probe?" + query))\">\(escape(target.name))</a></td><td>\(escape(target.url))</td>"
                 + "<td>\(escape(target.module))</td><td>\(state)</td></tr>"
+        }
+        if probeTargets.count > Self.maxTargetRows {
+            rows.append("<tr><td colspan=\"4\">and \(probeTargets.count - Self.maxTargetRows) more (vcsa_exporter_probe_targets on the metrics path counts them all)</td></tr>")
         }
         return "<section class=\"targets\"><h2>Probe targets</h2>\n<table><tr><th>Target</th><th>URL</th><th>Module</th><th>Last probe</th></tr>\n"
             + rows.joined(separator: "\n") + "\n</table></section>"
