@@ -6,8 +6,20 @@ BIN_DIR=${BIN_DIR:-.build/debug}
 SIM_PORT=${SIM_PORT:-8443}
 EXPORTER_PORT=${EXPORTER_PORT:-28272}
 work=$(mktemp -d)
-# Stop the exporter first, so that it can log out of the appliance, then the appliance.
-stop() { [ -n "${exporter:-}" ] && kill "$exporter" 2>/dev/null && wait "$exporter" 2>/dev/null; kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+# Stop the exporter first, so that it can log out of the appliance, then the appliance. After Ctrl-C
+# the exporter has the signal already: it gets time for its own shutdown (drain, logout) before
+# another, which it would take as "stop now, skip the logout".
+stop() {
+    if [ -n "${exporter:-}" ]; then
+        if [ -n "${interrupted:-}" ]; then
+            for _ in $(seq 150); do kill -0 "$exporter" 2>/dev/null || break; sleep 0.1; done
+        fi
+        kill "$exporter" 2>/dev/null
+        wait "$exporter" 2>/dev/null
+    fi
+    kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"
+}
+trap 'interrupted=1; exit 130' INT
 trap stop EXIT
 umask 077
 head -c 18 /dev/urandom | base64 > "$work/password"
