@@ -14,10 +14,13 @@ stop() {
         if [ -n "${interrupted:-}" ]; then
             for _ in $(seq 150); do kill -0 "$exporter" 2>/dev/null || break; sleep 0.1; done
         fi
-        kill "$exporter" 2>/dev/null
-        wait "$exporter" 2>/dev/null
+        kill "$exporter" 2>/dev/null || true  # (set -e: a process already gone must not end the clean-up)
+        wait "$exporter" 2>/dev/null || true
     fi
-    kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"
+    # shellcheck disable=SC2046 # pids, one word each; `jobs -p | ...` would list a subshell's jobs (none)
+    kill $(jobs -p) 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$work"
 }
 trap 'interrupted=1; exit 130' INT
 trap stop EXIT
