@@ -6,9 +6,9 @@ import Synchronization
 /// One appliance the exporter collects: its client and session, its single-flight rounds, its
 /// call counters and its last result. `/metrics` has one (the `--vcenter.*` flags), `/probe` one
 /// per target in use; each is independent, so a slow or broken appliance delays nobody else.
-public final class ApplianceTarget: Sendable {
-    public let name: String
-    public let client: ApplianceClient
+final class ApplianceTarget: Sendable {
+    let name: String
+    let client: ApplianceClient
     let scraper: Scraper
     let stats: APICallStats
     let collectors: Set<CollectorName>
@@ -22,7 +22,7 @@ public final class ApplianceTarget: Sendable {
     private let lastUsed = Mutex(ContinuousClock.now)
 
     init(name: String, client: ApplianceClient, stats: APICallStats, collectors: Set<CollectorName>, deadline: ScrapeDeadline,
-                logger: Logger, extraFamilies: (@Sendable (inout ExpositionWriter) -> Void)? = nil) {
+         logger: Logger, extraFamilies: (@Sendable (inout ExpositionWriter) -> Void)? = nil) {
         self.name = name
         self.client = client
         self.stats = stats
@@ -92,7 +92,7 @@ public final class ApplianceTarget: Sendable {
     }
 
     /// Logs out (waiting at most until `deadline`) and closes the client's connections.
-    public func close(deadline: ContinuousClock.Instant) async {
+    func close(deadline: ContinuousClock.Instant) async {
         await client.logout(deadline: deadline)
         await client.shutdown()
     }

@@ -35,10 +35,11 @@ public final class ProbeTargets: Sendable {
         self.offset = offset
         self.logger = logger
         state = Mutex(State(config: try ExporterConfig(path: path)))
+        // Holds the registry only while it sweeps; ends once the registry is closed or gone.
         Task { [weak self] in
-            while let self {
+            while true {
                 try? await Task.sleep(for: Self.sweepInterval)
-                if await !self.sweep() { return }
+                guard let self, await self.sweep() else { return }
             }
         }
     }
