@@ -64,7 +64,10 @@ extension VCSAExporterCommand {
             throw StartupError("--timeout-offset: \(timeoutOffset) must be a number of seconds from 0 to 3600")
         }
         guard maxRequests >= 0 else { throw StartupError("--web.max-requests: must be 0 (unlimited) or more") }
-        guard maxConnectionsPerIP >= 1 else { throw StartupError("--web.max-connections-per-ip: must be at least 1") }
+        // libmicrohttpd takes an unsigned int: 4294967297 would become a limit of 1.
+        guard (1...Int(UInt32.max)).contains(maxConnectionsPerIP) else {
+            throw StartupError("--web.max-connections-per-ip: must be from 1 to \(UInt32.max)")
+        }
         guard telemetryPath.hasPrefix("/"), !["/", "/-/healthy", "/-/ready", "/-/reload", "/probe", AdminAPI.cancelPath].contains(telemetryPath) else {
             throw StartupError("--web.telemetry-path: \"\(telemetryPath)\" must start with / and not be a path the exporter already serves")
         }

@@ -35,6 +35,12 @@ import Testing
         .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--vcenter.timeout", "3000000h"], message: "--vcenter.timeout: invalid duration \"3000000h\": out of range"),
         .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--vcenter.timeout", "2h"], message: "--vcenter.timeout: \"2h\" must be greater than 0 and at most 1h"),
         .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--web.max-requests=-1"], message: "--web.max-requests: must be 0 (unlimited) or more"),
+        // libmicrohttpd takes an unsigned int: this became a limit of 1.
+        .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--web.max-connections-per-ip=4294967297"],
+              message: "--web.max-connections-per-ip: must be from 1 to 4294967295"),
+        // Passed start-up and trapped at the first scrape, in NIO's socket address.
+        .init(arguments: ["--vcenter.url", "https://127.0.0.1:65536", "--vcenter.username", "u", "--vcenter.password-file", "/etc/hostname"],
+              message: "--vcenter.url: \"https://127.0.0.1:65536\" is not a URL of the form https://host[:port] (no path, query or user; a port from 1 to 65535)"),
         .init(arguments: base + ["--vcenter.password-file", "/etc/hostname", "--no-collector.reconciliation", "--no-collector.restore", "--no-collector.backup"],
               message: "--no-collector.reconciliation, --no-collector.restore and --no-collector.backup leave nothing to collect"),
     ]

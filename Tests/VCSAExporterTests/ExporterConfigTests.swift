@@ -76,6 +76,11 @@ import Testing
         .init(yaml: module + "targets:\n  vc1: {}\n", message: "targets.vc1.url: is required"),
         .init(yaml: module + "targets:\n  vc1:\n    url: https://vc1/api\n", message: "targets.vc1.url: \"https://vc1/api\" is not a URL of the form https://host[:port]"),
         .init(yaml: module + "targets:\n  vc1:\n    url: https://user@vc1\n", message: "targets.vc1.url: \"https://user@vc1\" is not a URL"),
+        // A port past 65535 used to pass the load and trap at the first probe; one past Int's range quietly meant 443.
+        .init(yaml: module + "targets:\n  vc1:\n    url: https://vc1:65536\n", message: "targets.vc1.url: \"https://vc1:65536\" is not a URL"),
+        .init(yaml: module + "targets:\n  vc1:\n    url: https://vc1:99999999999999999999\n", message: "is not a URL of the form https://host[:port] (no path, query or user; a port from 1 to 65535)"),
+        .init(yaml: module + "targets:\n  vc1:\n    url: https://[::1]:70000\n", message: "targets.vc1.url: \"https://[::1]:70000\" is not a URL"),
+        .init(yaml: module + "targets:\n  vc1:\n    url: https://vc1:0\n", message: "targets.vc1.url: \"https://vc1:0\" is not a URL"),
         .init(yaml: module + "targets:\n  vc1:\n    url: https://vc1\n    module: other\n", message: "targets.vc1.module: no module named \"other\" (modules: default)"),
         .init(yaml: module + "targets:\n  \"vc 1\":\n    url: https://vc1\n", message: "targets: name \"vc 1\" must be 1 to 253 letters"),
         .init(yaml: module + "targets:\n  vc1:\n    url: https://vc1\n  vc1:\n    url: https://vc2\n", message: "key \"vc1\" already set"),
