@@ -43,8 +43,11 @@ public final class HTTPServer: Sendable {
     private struct State {
         var daemon: DaemonHandle?
         var boundPort: UInt16 = 0
-        /// Set by `shutdown()`: new requests get 503 and a closed connection.
+        /// Set by `stopAccepting()`: new requests get 503 and a closed connection.
         var draining = false
+        /// The listening socket `MHD_quiesce_daemon` handed back: libmicrohttpd's thread may still
+        /// remove it from its epoll set, so it is closed only after `MHD_stop_daemon` (microhttpd.h).
+        var quiescedListener: Int32 = -1
         /// Requests handed to the handler and not yet answered: a suspended one must be resumed before the daemon stops.
         var unanswered: [ObjectIdentifier: RequestContext] = [:]
         /// Set by `abandonDrain()`.
@@ -63,6 +66,15 @@ public final class HTTPServer: Sendable {
     /// Binds and starts serving; throws with the reason when the address cannot be used.
     public func start() throws(HTTPServerError) {
         let address = configuration.address
+        // libmicrohttpd reads these as unsigned int and size_t: a larger value would wrap to another limit.
+        let limits = [("connection timeout", configuration.connectionTimeoutSeconds), ("connection limit", configuration.maxConnections),
+                      ("per-address connection limit", configuration.maxConnectionsPerIP)]
+        for (name, value) in limits where !(0...Int(UInt32.max)).contains(value) {
+            throw HTTPServerError(address: address, reason: "the \(name) \(value) is not from 0 to \(UInt32.max)")
+        }
+        guard configuration.headerMemoryBytes >= 0 else {
+            throw HTTPServerError(address: address, reason: "the header memory \(configuration.headerMemoryBytes) is negative")
+        }
         if let tls = configuration.tls {
             let shared = TLSCredentials.active.withLock { active in
                 if active == nil { active = tls.credentials }
@@ -130,20 +142,30 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    /// Stops accepting and answers every request it holds, then stops the daemon.
+    /// Stops accepting: new clients are refused at once instead of waiting in the backlog, and new
+    /// requests on open connections get 503 and a closed connection. Call it on every server of a
+    /// process before draining any, so that none keeps accepting while another drains.
+    public func stopAccepting() {
+        state.withLock { state in
+            guard let daemon = state.daemon, !state.draining else { return }
+            state.draining = true
+            state.quiescedListener = MHD_quiesce_daemon(daemon.pointer)
+            // Refuses new clients now (Linux resets a listening socket that is shut down) while the
+            // descriptor stays open, so that its number cannot be reused before the daemon stops.
+            if state.quiescedListener >= 0 { _ = Glibc.shutdown(state.quiescedListener, Int32(SHUT_RDWR)) }
+        }
+    }
+
+    /// Stops accepting (if not yet) and answers every request it holds, then stops the daemon.
     ///
     /// Requests in flight get until `drainTimeout` (or until `abandonDrain()`) to be answered by
-    /// their handlers; whatever is left is answered 503. New requests on open connections get 503
-    /// and a closed connection. libmicrohttpd aborts the process if stopped with a connection
-    /// suspended, so the daemon stops only once none is.
+    /// their handlers; whatever is left is answered 503. libmicrohttpd aborts the process if
+    /// stopped with a connection suspended, so the daemon stops only once none is.
     public func shutdown(drainTimeout: Duration) async {
+        stopAccepting()
         let daemon: DaemonHandle? = state.withLock { state in
-            guard let daemon = state.daemon, !state.draining else { return nil }
-            state.draining = true
-            // Closing the listening socket now refuses new clients at once instead of leaving them in the backlog.
-            let listener = MHD_quiesce_daemon(daemon.pointer)
-            if listener >= 0 { close(listener) }
-            return daemon
+            defer { state.daemon = nil }
+            return state.daemon
         }
         guard let daemon else { return }
         let clock = ContinuousClock()
@@ -163,7 +185,11 @@ public final class HTTPServer: Sendable {
         // Let the last answers reach their clients.
         try? await Task.sleep(for: .milliseconds(20))
         MHD_stop_daemon(daemon.pointer)
-        state.withLock { $0.daemon = nil }
+        let listener = state.withLock { state in
+            defer { state.quiescedListener = -1 }
+            return state.quiescedListener
+        }
+        if listener >= 0 { close(listener) }
     }
 
     /// Ends a drain in progress at once: what is still unanswered gets 503 (a second signal asks for this).

@@ -24,7 +24,11 @@ final class Shutdown: Sendable {
     func run(drainTimeout: Duration) async {
         let signal = await ShutdownSignal.wait(onRepeat: { [self] signal in hurry(signal) })
         logger.info("Shutting down", metadata: ["signal": "\(signal)"])
-        for server in servers { await server.shutdown(drainTimeout: drainTimeout) }
+        // No listener accepts while another drains; then all drain together, within one drain timeout.
+        for server in servers { server.stopAccepting() }
+        await withTaskGroup(of: Void.self) { group in
+            for server in servers { group.addTask { await server.shutdown(drainTimeout: drainTimeout) } }
+        }
         // Every session at once, the `--vcenter.url` one and each probed target's.
         let logout = Task { [client, probes] in
             let deadline = ContinuousClock.now + .seconds(2)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestHarness
 import Testing
 
@@ -25,6 +26,36 @@ import Testing
         let status = await exporter.child.waitForExit(timeout: .seconds(6) - (clock.now - signalled))
         #expect(status == 0, "\(exitSummary(exporter.child, status)) \(clock.now - signalled) after SIGTERM")
         #expect(try await simulator.stats().active_sessions == 0, "the session was not logged out")
+    }
+
+    /// With two listen addresses, SIGTERM stops both from accepting before either drains: the
+    /// second used to go on accepting while the first waited for its in-flight scrape.
+    @Test func everyListenerStopsAcceptingBeforeAnyDrains() async throws {
+        let simulator = try await Simulator(scenario: "running")
+        let second = freePort()
+        let exporter = try await Exporter(simulator: simulator, extra: ["--web.listen-address", "127.0.0.1:\(second)",
+                                                                        "--no-collector.restore", "--no-collector.backup", "--vcenter.timeout", "8s"])
+        #expect(await rawScrape(exporter, timeout: .seconds(4)).status == 200)
+        try await simulator.control("scenario", "slow")
+        let scrapeDone = Flag()
+        let pending = Task {
+            defer { scrapeDone.set() }
+            return await rawScrape(exporter, timeout: .seconds(12))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        exporter.child.signal(SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(10)
+        var refusedWhileTheFirstDrained: Bool?
+        while refusedWhileTheFirstDrained == nil && ContinuousClock.now < deadline {
+            if (try? RawConnection(port: second, from: "127.0.0.1", timeout: .milliseconds(500))) == nil {
+                refusedWhileTheFirstDrained = !scrapeDone.isSet
+            } else {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        #expect(refusedWhileTheFirstDrained == true, "the second listener still accepted while the first drained")
+        #expect(await pending.value.status == 200, "the in-flight scrape is answered")
+        #expect(await exporter.child.waitForExit(timeout: .seconds(10)) == 0)
     }
 
     /// A second SIGTERM during the drain exits at once (well before the 5 s appliance call ends), with 0.
@@ -103,4 +134,10 @@ import Testing
             return report
         }
     }
+}
+
+final class Flag: Sendable {
+    private let value = Atomic(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }
