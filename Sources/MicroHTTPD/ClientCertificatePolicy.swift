@@ -140,6 +140,9 @@ public final class TLSTrustList: @unchecked Sendable {
         gnutls_x509_trust_list_deinit(list, 1)
     }
 
+    /// TLS WWW client authentication, `GNUTLS_KP_TLS_WWW_CLIENT` (a macro Swift cannot import).
+    static let clientAuthPurpose = "1.3.6.1.5.5.7.3.2"
+
     /// Why the DER chain (leaf first) does not verify, or nil when it does.
     func verify(_ chain: UnsafeBufferPointer<gnutls_datum_t>) -> String? {
         var certificates: [gnutls_x509_crt_t?] = []
@@ -152,8 +155,14 @@ public final class TLSTrustList: @unchecked Sendable {
             guard gnutls_x509_crt_import(certificate, &datum, GNUTLS_X509_FMT_DER) >= 0 else { return "the client certificate is not X.509" }
         }
         var status: UInt32 = 0
+        // For the TLS client purpose, as Go's crypto/tls verifies client certificates: one whose
+        // extended key usage leaves out clientAuth (a server certificate, say) is refused.
+        var purpose = Array(Self.clientAuthPurpose.utf8CString).map { UInt8(bitPattern: $0) }
         let result = certificates.withUnsafeMutableBufferPointer { buffer in
-            gnutls_x509_trust_list_verify_crt2(list, buffer.baseAddress, UInt32(buffer.count), nil, 0, 0, &status, nil)
+            purpose.withUnsafeMutableBufferPointer { oid in
+                var data = gnutls_typed_vdata_st(type: GNUTLS_DT_KEY_PURPOSE_OID, data: oid.baseAddress, size: 0)
+                return gnutls_x509_trust_list_verify_crt2(list, buffer.baseAddress, UInt32(buffer.count), &data, 1, 0, &status, nil)
+            }
         }
         guard result >= 0 else { return "verification failed: \(TLSMaterialError.gnutls(result))" }
         guard status == 0 else {

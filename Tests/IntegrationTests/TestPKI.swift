@@ -18,12 +18,14 @@ struct TestPKI {
 
     func path(_ file: String) -> String { "\(directory)/\(file)" }
 
-    /// `name.pem` and `name.key`, signed by `ca`, with the given subjectAltName; returns the serial (hex, upper case).
+    /// `name.pem` and `name.key`, signed by `ca`, with the given subjectAltName (and extendedKeyUsage,
+    /// e.g. "serverAuth"); returns the serial (hex, upper case).
     @discardableResult
-    func issue(_ name: String, san: String, by ca: String = "ca") throws -> String {
+    func issue(_ name: String, san: String, by ca: String = "ca", extendedKeyUsage: String? = nil) throws -> String {
         try openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=\(name)",
                      "-keyout", path("\(name).key"), "-out", path("\(name).csr")])
-        try "subjectAltName=\(san)\n".write(toFile: path("\(name).ext"), atomically: true, encoding: .utf8)
+        let usage = extendedKeyUsage.map { "extendedKeyUsage=\($0)\n" } ?? ""
+        try "subjectAltName=\(san)\n\(usage)".write(toFile: path("\(name).ext"), atomically: true, encoding: .utf8)
         try openssl(["x509", "-req", "-in", path("\(name).csr"), "-CA", path("\(ca).pem"), "-CAkey", path("\(ca).key"),
                      "-set_serial", "0x\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16))", "-days", "1",
                      "-extfile", path("\(name).ext"), "-out", path("\(name).pem")])

@@ -45,6 +45,18 @@ import Testing
         #expect(exporter.child.output.contains("TLS client refused"))
     }
 
+    /// As Go's crypto/tls: a certificate whose extended key usage leaves out clientAuth (a server
+    /// certificate, say, with its key) does not authenticate a client; one without the extension does.
+    @Test func aClientCertificateMustAllowClientAuthentication() async throws {
+        let (pki, _, exporter) = try await Self.serving()
+        try pki.issue("server-only", san: "DNS:prometheus.example.com", extendedKeyUsage: "serverAuth")
+        try pki.issue("client-usage", san: "DNS:prometheus.example.com", extendedKeyUsage: "clientAuth")
+        let url = "https://127.0.0.1:\(exporter.port)/metrics"
+        #expect(try pki.curlStatus(url, client: "server-only") == "000", "serverAuth only")
+        #expect(try pki.curlStatus(url, client: "client-usage") == "200")
+        #expect(try pki.curlStatus(url, client: "client") == "200", "no extended key usage: any")
+    }
+
     @Test func aReplacedCertificateIsServedOnTheNextHandshake() async throws {
         let (pki, _, exporter) = try await Self.serving()
         let first = try pki.serial(of: pki.path("server.pem"))
