@@ -49,18 +49,24 @@ final class ApplianceState: Sendable {
     let username: String
     let progressDuration: TimeInterval
     let sessionExpiryRequests: Int
+    /// Every authenticated call is refused: the session lives on a node the next call does not reach.
+    let unsharedSessions: Bool
     let latency: Duration
+    /// The paths `latency` applies to; empty: all.
+    let latencyPaths: Set<String>
     /// Extra delay before answering a login only (a slow SSO, as during a restore).
     let loginLatency: Duration
     let state: Mutex<State>
 
     init(username: String, password: String, scenario: ReconciliationScenario, restore: RestoreScenario, backup: BackupScenario, cancelOutcome: CancelOutcome,
-         progressDuration: TimeInterval, sessionExpiryRequests: Int, latency: Duration, loginLatency: Duration) {
+         progressDuration: TimeInterval, sessionExpiryRequests: Int, unsharedSessions: Bool = false, latency: Duration, latencyPaths: Set<String> = [], loginLatency: Duration) {
         self.username = username
         self.loginLatency = loginLatency
         self.progressDuration = progressDuration
         self.sessionExpiryRequests = sessionExpiryRequests
+        self.unsharedSessions = unsharedSessions
         self.latency = latency
+        self.latencyPaths = latencyPaths
         self.state = Mutex(State(scenario: scenario, restore: restore, backup: backup, cancelOutcome: cancelOutcome, password: password))
     }
 
@@ -71,8 +77,8 @@ final class ApplianceState: Sendable {
     }
 
     /// Extra delay before each API answer.
-    func delay(_ scenario: ReconciliationScenario) -> Duration {
-        if latency > .zero { return latency }
+    func delay(_ scenario: ReconciliationScenario, path: String) -> Duration {
+        if latency > .zero { return latencyPaths.isEmpty || latencyPaths.contains(path) ? latency : .zero }
         return scenario == .slow ? .seconds(5) : .zero
     }
 

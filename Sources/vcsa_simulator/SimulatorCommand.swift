@@ -43,8 +43,14 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("session-expiry-requests"), help: "Sessions expire after this many authenticated requests (0: never).")
     var sessionExpiryRequests = 0
 
+    @Flag(name: .customLong("unshared-sessions"), help: "Answer every authenticated call 401 although logins succeed, as two HA nodes behind a load balancer that share no sessions do.")
+    var unsharedSessions = false
+
     @Option(help: "Extra seconds before every API answer.")
     var latency = 0.0
+
+    @Option(name: .customLong("latency-path"), help: "Give --latency only to this API path (repeat for several; default: every path).")
+    var latencyPaths: [String] = []
 
     @Option(name: .customLong("login-latency"), help: "Extra seconds before answering a login (POST /api/session).")
     var loginLatency = 0.0
@@ -60,6 +66,9 @@ struct SimulatorCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("tls.key-file"), help: "... and this key (PEM).")
     var keyFile: String?
+
+    @Option(name: .customLong("tls.priorities"), help: "With HTTPS: a GnuTLS priority string, e.g. to offer only old protocol versions.")
+    var tlsPriorities = ServerTLS.defaultPriorities
 
     @Option(help: "Accepted user name.")
     var username = "administrator@vsphere.local"
@@ -97,6 +106,10 @@ struct SimulatorCommand: AsyncParsableCommand {
             if let certOut { try made.certificatePEM.write(toFile: certOut, atomically: true, encoding: .utf8) }
             serverTLS = try ServerTLS(certificatePEM: made.certificatePEM, privateKeyPEM: made.keyPEM)
         }
+        if serverTLS != nil {
+            do { try ServerTLS.validate(priorities: tlsPriorities) } catch { throw ValidationError("--tls.priorities: \(error)") }
+            serverTLS?.priorities = tlsPriorities
+        }
 
         guard (1...1000).contains(appliances) else { throw ValidationError("--appliances: expected 1 to 1000") }
         guard appliances == 1 || (address.port > 0 && Int(address.port) + appliances - 1 <= 65535) else {
@@ -106,8 +119,8 @@ struct SimulatorCommand: AsyncParsableCommand {
         for index in 0..<appliances {
             let appliance = ApplianceState(
                 username: username, password: password, scenario: scenario, restore: restore, backup: backup, cancelOutcome: cancel,
-                progressDuration: progressDuration, sessionExpiryRequests: sessionExpiryRequests,
-                latency: try seconds(latency, "--latency"), loginLatency: try seconds(loginLatency, "--login-latency"))
+                progressDuration: progressDuration, sessionExpiryRequests: sessionExpiryRequests, unsharedSessions: unsharedSessions,
+                latency: try seconds(latency, "--latency"), latencyPaths: Set(latencyPaths), loginLatency: try seconds(loginLatency, "--login-latency"))
             let routes = SimulatorRoutes(appliance: appliance)
             var applianceAddress = address
             if index > 0 { applianceAddress.port = address.port + UInt16(index) }

@@ -9,7 +9,7 @@ struct SimulatorRoutes: Sendable {
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         if request.path.hasPrefix("/simulator/") { return control(request) }
         let scenario = appliance.state.withLock { $0.scenario }
-        let delay = appliance.delay(scenario)
+        let delay = appliance.delay(scenario, path: request.path)
         if delay > .zero { try? await Task.sleep(for: delay) }
         switch (request.method, request.path) {
         case ("POST", "/api/session"):
@@ -59,6 +59,7 @@ struct SimulatorRoutes: Sendable {
 
     /// Runs `body` for a valid session; counts the request against an expiring session's budget.
     private func authenticated(_ request: HTTPRequest, _ body: () -> HTTPResponse) -> HTTPResponse {
+        if appliance.unsharedSessions { return Self.unauthenticated }
         let valid = appliance.state.withLock { state -> Bool in
             guard let id = request.header("vmware-api-session-id"), let entry = state.sessions[id] else { return false }
             if let left = entry {
