@@ -27,6 +27,8 @@ public final class ApplianceClient: Sendable {
     /// Fails when the CA file cannot be read or holds no certificate.
     public init(configuration: ApplianceConfiguration, logger: Logger, observer: @escaping Observer = { _ in }) throws(ApplianceConfigurationError) {
         var tls = TLSConfiguration.makeClientConfiguration()
+        // swift-nio-ssl's default minimum is TLS 1.0: the password and session id must not travel over 1.0 or 1.1.
+        tls.minimumTLSVersion = .tlsv12
         if let caFile = configuration.caFile {
             let certificates: [NIOSSLCertificate]
             do {
@@ -133,19 +135,48 @@ public final class ApplianceClient: Sendable {
         try? await http.shutdown()
     }
 
-    /// Sends with the shared session; on 401 logs in again once and retries.
+    /// Sends with the shared session; on 401 logs in again once and retries. A 401 on a session
+    /// created during this call is a refused login: it backs off, and that session is logged out.
     private func authenticated(
         _ operation: APIOperation, method: HTTPMethod, path: String, deadline: ContinuousClock.Instant,
         accept: Transport.Accept = Transport.success
     ) async throws(ApplianceError) -> (Int, [UInt8]) {
-        let id = try await sessions.session(deadline: deadline)
+        let started = ContinuousClock.now
+        func send(_ session: SessionManager.Session) async throws(ApplianceError) -> (Int, [UInt8]) {
+            do {
+                let answer = try await transport.send(operation, method: method, path: path, headers: [(Self.sessionHeader, session.id)],
+                                                      deadline: deadline, accept: accept)
+                await sessions.accepted(session.id)
+                return answer
+            } catch .api(401, let error) where session.createdAt >= started {
+                await sessions.refused(session.id, error: .api(httpStatus: 401, error: error))
+                logOutInBackground(session.id)
+                throw .api(httpStatus: 401, error: error)
+            }
+        }
+        let session = try await sessions.session(deadline: deadline)
         do {
-            return try await transport.send(operation, method: method, path: path, headers: [(Self.sessionHeader, id)], deadline: deadline, accept: accept)
-        } catch .api(401, _) {
+            return try await send(session)
+        } catch .api(401, _) where session.createdAt < started {
             logger.info("Session expired; logging in again", metadata: ["operation": "\(operation.rawValue)"])
-            await sessions.invalidate(id)
-            let fresh = try await sessions.session(deadline: deadline)
-            return try await transport.send(operation, method: method, path: path, headers: [(Self.sessionHeader, fresh)], deadline: deadline, accept: accept)
+            await sessions.invalidate(session.id)
+        }
+        return try await send(try await sessions.session(deadline: deadline))
+    }
+
+    /// Deletes a session the appliance refused right after creating it, so that it does not count
+    /// against vCenter's session limit; on its own time, not the scrape's.
+    private func logOutInBackground(_ id: String) {
+        let transport = self.transport
+        let logger = self.logger
+        Task {
+            do throws(ApplianceError) {
+                _ = try await transport.send(.sessionDelete, method: .DELETE, path: "/api/session", headers: [(Self.sessionHeader, id)],
+                                             deadline: .now + .seconds(5))
+                logger.info("Logged out of the refused session")
+            } catch {
+                logger.warning("Logout of the refused session failed", metadata: ["error": "\(error)"])
+            }
         }
     }
 

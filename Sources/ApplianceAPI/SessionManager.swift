@@ -18,7 +18,10 @@ actor SessionManager {
     private let logger: Logger
 
     private var sessionID: String?
-    private var pendingLogin: Task<Result<String, ApplianceError>, Never>?
+    /// When the current session was created, and with which password.
+    private var loggedInAt: ContinuousClock.Instant?
+    private var sessionPassword: String?
+    private var pendingLogin: Task<Result<Session, ApplianceError>, Never>?
     private var failures = 0
     private var retryAt: ContinuousClock.Instant?
     private var lastFailure: ApplianceError?
@@ -36,17 +39,23 @@ actor SessionManager {
         self.login = login
     }
 
-    /// The current session id, logging in first when there is none; waits no later than `deadline`.
-    func session(deadline: ContinuousClock.Instant) async throws(ApplianceError) -> String {
-        if let sessionID { return sessionID }
+    /// A session id and when it was created: a 401 on one created during the call is not an expiry.
+    struct Session: Sendable {
+        var id: String
+        var createdAt: ContinuousClock.Instant
+    }
+
+    /// The current session, logging in first when there is none; waits no later than `deadline`.
+    func session(deadline: ContinuousClock.Instant) async throws(ApplianceError) -> Session {
+        if let sessionID, let loggedInAt { return Session(id: sessionID, createdAt: loggedInAt) }
         if closed { throw .transport("the exporter is shutting down") }
-        let task: Task<Result<String, ApplianceError>, Never>
+        let task: Task<Result<Session, ApplianceError>, Never>
         if let pendingLogin { task = pendingLogin } else { task = try startLogin() }
         let result = try await Deadline.race(until: deadline) { await task.value }
         return try result.get()
     }
 
-    private func startLogin() throws(ApplianceError) -> Task<Result<String, ApplianceError>, Never> {
+    private func startLogin() throws(ApplianceError) -> Task<Result<Session, ApplianceError>, Never> {
         let (password, problem) = self.password.current()
         if let problem {
             logger.error("Cannot read the password file; using the password read last", metadata: ["error": "\(problem)"])
@@ -60,35 +69,58 @@ actor SessionManager {
         }
         let login = self.login
         let deadline = ContinuousClock.now + loginTimeout
-        let task = Task { () -> Result<String, ApplianceError> in
+        let task = Task { () -> Result<Session, ApplianceError> in
             let result: Result<String, ApplianceError>
             do throws(ApplianceError) { result = .success(try await login(password, deadline)) } catch { result = .failure(error) }
-            self.record(result, password: password)
-            return result
+            return self.record(result, password: password)
         }
         pendingLogin = task
         return task
     }
 
     /// Called by the login itself, so that its outcome counts even when every caller stopped waiting.
-    private func record(_ result: Result<String, ApplianceError>, password: String) {
+    private func record(_ result: Result<String, ApplianceError>, password: String) -> Result<Session, ApplianceError> {
         pendingLogin = nil
         switch result {
         case .success(let id):
+            let now = ContinuousClock.now
             sessionID = id
-            failures = 0
-            retryAt = nil
-            lastFailure = nil
-            failedPassword = nil
+            loggedInAt = now
+            sessionPassword = password
+            // Failures end only once a session has been used: see `refused`.
+            return .success(Session(id: id, createdAt: now))
         case .failure(let error):
-            guard Self.backsOff(error) else { return }
-            failures += 1
-            let delay = min(backoff * (1 << min(failures - 1, 16)), maxBackoff)
-            retryAt = ContinuousClock.now + delay
-            lastFailure = error
-            failedPassword = password
-            logger.warning("Login failed; backing off", metadata: ["error": "\(error)", "retry_in_seconds": "\(delay.components.seconds)"])
+            if Self.backsOff(error) { backOff(after: error, password: password, message: "Login failed; backing off") }
+            return .failure(error)
         }
+    }
+
+    private func backOff(after error: ApplianceError, password: String, message: Logger.Message) {
+        failures += 1
+        let delay = min(backoff * (1 << min(failures - 1, 16)), maxBackoff)
+        retryAt = ContinuousClock.now + delay
+        lastFailure = error
+        failedPassword = password
+        logger.warning(message, metadata: ["error": "\(error)", "retry_in_seconds": "\(delay.components.seconds)"])
+    }
+
+    /// The appliance took `id` for a call: the login worked, and the back-off ends.
+    func accepted(_ id: String) {
+        guard sessionID == id, failures > 0 || retryAt != nil else { return }
+        failures = 0
+        retryAt = nil
+        lastFailure = nil
+        failedPassword = nil
+    }
+
+    /// The appliance refused a session created during the call (HA nodes behind a load balancer
+    /// that share no sessions do this): a failed login, which backs off, not an expiry; logging in
+    /// again at once would leave one more session on the appliance every scrape. The caller logs it out.
+    func refused(_ id: String, error: ApplianceError) {
+        guard sessionID == id else { return }
+        sessionID = nil
+        loggedInAt = nil
+        backOff(after: error, password: sessionPassword ?? "", message: "The appliance refused a session it had just created; backing off")
     }
 
     /// Refused credentials and logins that ran out of time (they may have created a session anyway).
@@ -102,7 +134,10 @@ actor SessionManager {
 
     /// Forgets `id` after the appliance said it is no longer valid (another caller may already have replaced it).
     func invalidate(_ id: String) {
-        if sessionID == id { sessionID = nil }
+        if sessionID == id {
+            sessionID = nil
+            loggedInAt = nil
+        }
     }
 
     /// Stops new logins and hands over the session for logout, after a login in flight (bounded by `deadline`).
@@ -111,7 +146,10 @@ actor SessionManager {
         if let pendingLogin {
             _ = try? await Deadline.race(until: deadline) { await pendingLogin.value }
         }
-        defer { sessionID = nil }
+        defer {
+            sessionID = nil
+            loggedInAt = nil
+        }
         return sessionID
     }
 }

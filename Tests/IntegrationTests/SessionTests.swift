@@ -28,6 +28,25 @@ import Testing
         #expect(try await exporter.metrics()["vcsa_api_request_errors_total{error_type=\"UNAUTHENTICATED\"}"] == 3)
     }
 
+    /// Two HA nodes behind a load balancer that share no sessions: the login works, the next call
+    /// is refused. That is a failed login (it backs off), not an expiry (a login every scrape), and
+    /// the refused session is logged out instead of being left to count against vCenter's limit.
+    @Test func aSessionRefusedRightAfterItsLoginBacksOffAndIsLoggedOut() async throws {
+        let simulator = try await Simulator(scenario: "running", extra: ["--unshared-sessions"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup"])
+        for _ in 0..<5 { #expect(try await exporter.metrics()["vcsa_up"] == 0) }
+        // The logout runs beside the scrape: wait for it, bounded.
+        var stats = try await simulator.stats()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while stats.logouts < 1 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            stats = try await simulator.stats()
+        }
+        #expect(stats.logins == 1, "one login, then the back-off: \(stats)")
+        #expect(stats.logouts == 1 && stats.active_sessions == 0, "the refused session is logged out: \(stats)")
+        #expect(exporter.child.output.contains("The appliance refused a session it had just created; backing off"))
+    }
+
     @Test func sessionIsDeletedOnSIGTERM() async throws {
         let simulator = try await Simulator(scenario: "running")
         let exporter = try await Exporter(simulator: simulator)

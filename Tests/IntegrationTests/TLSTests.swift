@@ -22,6 +22,24 @@ import Testing
         #expect(skipping.child.output.contains("TLS certificate verification of the appliance is OFF"))
     }
 
+    /// An appliance (or a proxy) that offers only TLS 1.0 and 1.1 is refused: the password and the
+    /// session id never travel over them. The same appliance on TLS 1.2 is fine.
+    @Test func applianceTLSBelow12IsRefused() async throws {
+        let certificate = FileManager.default.temporaryDirectory.appendingPathComponent("sim-\(UUID().uuidString).pem").path
+        defer { try? FileManager.default.removeItem(atPath: certificate) }
+        let old = try await Simulator(scenario: "running", extra: ["--tls", "--tls.cert-out", certificate,
+                                                                   "--tls.priorities", "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0"], tls: true)
+        let exporter = try await Exporter(simulator: old, extra: ["--no-collector.restore", "--no-collector.backup", "--vcenter.tls.ca-file", certificate])
+        let refused = try await exporter.metrics()
+        #expect(refused["vcsa_up"] == 0)
+        #expect(refused["vcsa_api_request_errors_total{error_type=\"TLS_ERROR\"}"] == 1)
+
+        let current = try await Simulator(scenario: "running", extra: ["--tls", "--tls.cert-out", certificate,
+                                                                       "--tls.priorities", "NORMAL:-VERS-ALL:+VERS-TLS1.2"], tls: true)
+        let exporter12 = try await Exporter(simulator: current, extra: ["--no-collector.restore", "--no-collector.backup", "--vcenter.tls.ca-file", certificate])
+        #expect(try await exporter12.metrics()["vcsa_up"] == 1)
+    }
+
     @Test func refusedConnectionIsATransportError() async throws {
         let simulator = try await Simulator(scenario: "running")
         let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup"])
