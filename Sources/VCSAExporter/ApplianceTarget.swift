@@ -1,4 +1,9 @@
 import ApplianceAPI
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import Logging
 import MicroHTTPD
 import Synchronization
@@ -19,7 +24,10 @@ final class ApplianceTarget: Sendable {
     private let rounds = SingleFlight<ScrapeRound>()
     /// The last round's result, for the landing page: it never calls the appliance itself.
     private let lastSnapshot = Mutex<ScrapeSnapshot?>(nil)
-    private let lastUsed = Mutex(ContinuousClock.now)
+    /// What the round in flight has so far (nil between rounds): the answer for a scrape whose deadline comes first.
+    private let partial = Mutex<ScrapeSnapshot?>(nil)
+    /// Set when the probe registry hands the target out (unset: never handed out, e.g. `/metrics`' own).
+    private let lastUsed = Mutex<ContinuousClock.Instant?>(nil)
 
     init(name: String, client: ApplianceClient, stats: APICallStats, collectors: Set<CollectorName>, deadline: ScrapeDeadline,
          logger: Logger, extraFamilies: (@Sendable (inout ExpositionWriter) -> Void)? = nil) {
@@ -35,14 +43,17 @@ final class ApplianceTarget: Sendable {
 
     var snapshot: ScrapeSnapshot? { lastSnapshot.withLock { $0 } }
 
-    /// When a scrape last asked for this target.
-    var lastScrape: ContinuousClock.Instant { lastUsed.withLock { $0 } }
+    /// When a probe last asked for this target.
+    var lastScrape: ContinuousClock.Instant? { lastUsed.withLock { $0 } }
+
+    func markUsed(at instant: ContinuousClock.Instant) {
+        lastUsed.withLock { $0 = instant }
+    }
 
     /// Joins the round in flight, or starts one: the appliance calls, then every family rendered once.
     /// A round may take the configured timeout; each scrape is answered by its own deadline, which
     /// Prometheus' scrape timeout header can make shorter.
     func scrape(_ request: HTTPRequest, _ responder: HTTPResponder) {
-        lastUsed.withLock { $0 = .now }
         let budget = deadline.budget(scrapeTimeoutHeader: request.header("X-Prometheus-Scrape-Timeout-Seconds"))
         rounds.join(until: .now + budget, roundDuration: deadline.timeout, { [self] round in
             guard let round else {
@@ -54,25 +65,28 @@ final class ApplianceTarget: Sendable {
             ])
             responder.respond(round.response(for: request))
         }, startingWith: { [self] deadline in
-            let snapshot = await scraper.collect(deadline: deadline)
+            let snapshot = await scraper.collect(deadline: deadline) { progress in self.partial.withLock { $0 = progress } }
+            partial.withLock { $0 = nil }
             lastSnapshot.withLock { $0 = snapshot }
             return ScrapeRound(snapshot: snapshot, body: render(snapshot))
         })
     }
 
-    /// The answer for a scrape whose deadline came before the appliance's answer: every enabled collector failed.
+    /// The answer for a scrape whose deadline came before the round's end: what the round has so
+    /// far, and every enabled collector that has not answered yet failed.
     func timedOut(after budget: Duration) -> ScrapeRound {
-        var snapshot = ScrapeSnapshot()
+        var snapshot = partial.withLock { $0 } ?? ScrapeSnapshot()
         snapshot.duration = budget
-        if collectors.contains(.reconciliation) {
+        snapshot.finishedAt = Date()
+        if collectors.contains(.reconciliation) && snapshot.reconciliation == nil {
             snapshot.reconciliation = .failure(.deadlineExceeded)
             snapshot.reconciliationDuration = budget
         }
-        if collectors.contains(.restore) {
+        if collectors.contains(.restore) && snapshot.restore == nil {
             snapshot.restore = .failure(.deadlineExceeded)
             snapshot.restoreDuration = budget
         }
-        if collectors.contains(.backup) {
+        if collectors.contains(.backup) && snapshot.backup == nil {
             snapshot.backup = .failure(.deadlineExceeded)
             snapshot.backupDuration = budget
         }

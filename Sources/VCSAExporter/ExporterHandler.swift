@@ -78,14 +78,13 @@ public final class ExporterHandler: Sendable {
         }
         // Admitted first: a probe refused for the limit must not start a target's client.
         guard let admitted = limit.admit(responder) else { return responder.respond(InFlightLimit.refusal) }
-        let target: ApplianceTarget
-        do throws(ProbeTargets.Refusal) {
-            // An empty `module=` means none, as Prometheus drops empty labels anyway.
-            target = try probes.target(named: names.first, module: modules.first.flatMap { $0.isEmpty ? nil : $0 })
-        } catch {
-            return admitted.respond(.text(error.status, "\(error.status == 400 ? "Bad Request" : "Error"): \(error)"))
+        // An empty `module=` means none, as Prometheus drops empty labels anyway.
+        probes.target(named: names.first, module: modules.first.flatMap { $0.isEmpty ? nil : $0 }) { found in
+            switch found {
+            case .success(let target): target.scrape(request, admitted)
+            case .failure(let error): admitted.respond(.text(error.status, "\(error.status == 400 ? "Bad Request" : "Error"): \(error)"))
+            }
         }
-        target.scrape(request, admitted)
     }
 
     /// `POST /-/reload`, as Prometheus serves it: only with `--web.enable-lifecycle`.
@@ -95,12 +94,11 @@ public final class ExporterHandler: Sendable {
             return responder.respond(.text(405, "Method Not Allowed", headers: [("Allow", "POST, PUT")]))
         }
         guard let probes else { return responder.respond(.text(400, "Bad Request: there is no --config.file to reload")) }
-        // Off the server thread: reading and checking the file may take a while for thousands of targets.
-        Task {
-            if let error = probes.reload() {
-                return responder.respond(.text(500, "failed to reload config: \(error)"))
-            }
-            responder.respond(.text(200, "Config reloaded"))
+        // Counted like a scrape: each waits for a read of a file of up to 10,000 targets.
+        guard let admitted = limit.admit(responder) else { return responder.respond(InFlightLimit.refusal) }
+        probes.reload { error in
+            guard let error else { return admitted.respond(.text(200, "Config reloaded")) }
+            admitted.respond(.text(500, "failed to reload config: \(error)"))
         }
     }
 

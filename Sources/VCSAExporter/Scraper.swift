@@ -28,45 +28,63 @@ public actor Scraper {
     public var restoreUnsupported: Bool { restoreAPI.unsupported }
     public var backupUnsupported: Bool { backupAPI.unsupported }
 
-    /// One round of appliance calls; callers serialise rounds (see `SingleFlight`).
-    public func collect(deadline: ContinuousClock.Instant) async -> ScrapeSnapshot {
+    /// What one collector brought back, as it finishes.
+    private enum Finished: Sendable {
+        case reconciliation((CollectorOutcome<ReconciliationJob?>, Duration))
+        case restore((CollectorOutcome<RestoreJob>, Duration))
+        case backup((CollectorOutcome<BackupSnapshot>, Duration))
+    }
+
+    /// One round of appliance calls; callers serialise rounds (see `SingleFlight`). `progress` is
+    /// handed the snapshot so far each time a collector finishes, so that a scrape answered at its
+    /// own deadline keeps what did answer.
+    public func collect(deadline: ContinuousClock.Instant, progress: @Sendable (ScrapeSnapshot) -> Void = { _ in }) async -> ScrapeSnapshot {
         let clock = ContinuousClock()
         let started = clock.now
         let client = self.client
         let backups = self.backups
-        let askReconciliation = collectors.contains(.reconciliation)
-        let askRestore = collectors.contains(.restore) && !restoreAPI.skipped
-        let askBackup = collectors.contains(.backup) && !backupAPI.skipped
-        async let reconciliation = askReconciliation
-            ? Self.timed { () async throws(ApplianceError) in try await client.reconciliationJob(deadline: deadline) } : nil
-        async let restore = askRestore
-            ? Self.timed { () async throws(ApplianceError) in try await client.restoreJob(deadline: deadline) } : nil
-        async let backup = askBackup
-            ? Self.timed { () async throws(ApplianceError) in try await backups.collect(deadline: deadline) } : nil
-
         var snapshot = ScrapeSnapshot()
-        if let (outcome, duration) = await reconciliation {
-            snapshot.reconciliation = outcome
-            snapshot.reconciliationDuration = duration
-            if case .failure(let error) = outcome {
-                logger.warning("Reconciliation job scrape failed", metadata: ["error_type": "\(error.errorType)", "error": "\(error)"])
+        // An API known to be missing is not asked: it is already settled.
+        if collectors.contains(.restore) && restoreAPI.skipped { snapshot.restore = .unsupported }
+        if collectors.contains(.backup) && backupAPI.skipped { snapshot.backup = .unsupported }
+        progress(snapshot)
+        await withTaskGroup(of: Finished.self) { group in
+            if collectors.contains(.reconciliation) {
+                group.addTask { .reconciliation(await Self.timed { () async throws(ApplianceError) in try await client.reconciliationJob(deadline: deadline) }) }
             }
-        }
-        if collectors.contains(.restore) {
-            let (outcome, duration) = await restore ?? (.unsupported, .zero)
-            snapshot.restore = restoreAPI.record(outcome, logger: logger)
-            snapshot.restoreDuration = duration
-        }
-        if collectors.contains(.backup) {
-            let (outcome, duration) = await backup ?? (.unsupported, .zero)
-            snapshot.backup = backupAPI.record(outcome, logger: logger)
-            snapshot.backupDuration = duration
+            if collectors.contains(.restore) && snapshot.restore == nil {
+                group.addTask { .restore(await Self.timed { () async throws(ApplianceError) in try await client.restoreJob(deadline: deadline) }) }
+            }
+            if collectors.contains(.backup) && snapshot.backup == nil {
+                group.addTask { .backup(await Self.timed { () async throws(ApplianceError) in try await backups.collect(deadline: deadline) }) }
+            }
+            for await finished in group {
+                switch finished {
+                case .reconciliation(let (outcome, duration)):
+                    snapshot.reconciliation = outcome
+                    snapshot.reconciliationDuration = duration
+                    switch outcome {
+                    case .failure(let error):
+                        logger.warning("Reconciliation job scrape failed", metadata: ["error_type": "\(error.errorType)", "error": "\(error)"])
+                    case .success(let job?):
+                        snapshot.lastProgressChange = tracker.observe(job, at: Date())
+                    default:
+                        break
+                    }
+                case .restore(let (outcome, duration)):
+                    snapshot.restore = restoreAPI.record(outcome, logger: logger)
+                    snapshot.restoreDuration = duration
+                case .backup(let (outcome, duration)):
+                    snapshot.backup = backupAPI.record(outcome, logger: logger)
+                    snapshot.backupDuration = duration
+                }
+                snapshot.finishedAt = Date()
+                snapshot.duration = clock.now - started
+                progress(snapshot)
+            }
         }
         snapshot.finishedAt = Date()
         snapshot.duration = clock.now - started
-        if case .success(let job?) = snapshot.reconciliation {
-            snapshot.lastProgressChange = tracker.observe(job, at: snapshot.finishedAt)
-        }
         return snapshot
     }
 

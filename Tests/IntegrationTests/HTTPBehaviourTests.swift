@@ -34,6 +34,24 @@ import Testing
         #expect(try #require(metrics["vcsa_scrape_duration_seconds"]) < 2)
     }
 
+    /// Prometheus' default scrape timeout is shorter than the default --vcenter.timeout: a scrape
+    /// answered at its own deadline keeps the collectors that did answer, and only the unfinished
+    /// one is failed.
+    @Test func aScrapeAnsweredAtItsDeadlineKeepsWhatAnswered() async throws {
+        let simulator = try await Simulator(scenario: "running", extra: ["--restore-scenario", "in-progress",
+                                                                         "--latency", "5", "--latency-path", "/api/appliance/recovery/reconciliation/job"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--vcenter.timeout", "10s", "--timeout-offset", "0.5"])
+        let response = try await exporter.scrape(headers: [("X-Prometheus-Scrape-Timeout-Seconds", "2")])
+        let metrics = parseMetrics(response.text)
+        #expect(response.status == 200)
+        #expect(metrics["vcsa_up"] == 0)
+        #expect(metrics["vcsa_scrape_collector_success{collector=\"reconciliation\"}"] == 0)
+        #expect(metrics["vcsa_scrape_collector_success{collector=\"restore\"}"] == 1, "\(response.text)")
+        #expect(metrics["vcsa_scrape_collector_success{collector=\"backup\"}"] == 1)
+        #expect(metrics["vcsa_restore_job_progress_ratio"] != nil && metrics["vcsa_backup_jobs_listed"] != nil, "the families of the collectors that answered")
+        #expect(metrics["vcsa_reconciliation_job_present"] == nil)
+    }
+
     /// A scrape that joins a round keeps its own deadline, and a round started by a hurried
     /// scraper still serves the patient ones (it lasts --vcenter.timeout, not the starter's budget).
     @Test func joinedScrapesKeepTheirOwnDeadlines() async throws {

@@ -182,6 +182,31 @@ import Testing
         #expect(exporter.child.output.contains("Config reload failed; keeping the last good configuration"))
     }
 
+    /// Each reload reads a file of up to 10,000 targets: the HTTP ones count in --web.max-requests.
+    @Test func aReloadCountsAgainstMaxRequests() async throws {
+        let simulators = try await Self.fleet(["running"], extra: ["--latency", "2"])
+        let exporter = try await Exporter(config: Self.config(simulators), upstreams: simulators, extra: ["--web.enable-lifecycle", "--web.max-requests", "1"])
+        async let probe = exporter.probe("vc1")
+        try await Task.sleep(for: .milliseconds(500))
+        let reload = try await http(.POST, "\(exporter.url)/-/reload")
+        #expect(reload.status == 503, "\(reload.status) \(reload.text)")
+        #expect(try await probe.status == 200)
+        #expect(try await http(.POST, "\(exporter.url)/-/reload").status == 200, "with the slot free again")
+    }
+
+    /// A module whose password file is gone after the load: the probe fails with 500, and the
+    /// answer (to a client that needs no credentials) names no file; the log does.
+    @Test func anUnusableTargetGets500WithoutFilePaths() async throws {
+        let simulators = try await Self.fleet(["running"])
+        let exporter = try await Exporter(config: Self.config(simulators), upstreams: simulators)
+        try FileManager.default.removeItem(atPath: exporter.passwordFile)
+        let answer = try await exporter.probe("vc1")
+        #expect(answer.status == 500)
+        #expect(answer.text.contains("module \"default\" cannot be used"), "\(answer.text)")
+        #expect(!answer.text.contains(exporter.passwordFile) && !answer.text.contains("/"), "\(answer.text)")
+        #expect(exporter.child.output.contains(exporter.passwordFile), "the log says which file")
+    }
+
     @Test func sighupReloadsAndTheLifecycleAPIIsOffByDefault() async throws {
         let simulators = try await Self.fleet(["running"])
         let exporter = try await Exporter(config: Self.config(simulators), upstreams: simulators)
