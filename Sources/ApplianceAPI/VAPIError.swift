@@ -24,7 +24,24 @@ public struct VAPIError: Codable, Sendable, Equatable {
         let type = named.flatMap(ErrorType.init(rawValue:))
             ?? decoded?.type.flatMap(ErrorType.init(legacyType:))
             ?? ErrorType(httpStatus: httpStatus)
-        self.init(errorType: type, messages: decoded?.messages ?? inner?.messages ?? [], data: decoded?.data ?? inner?.data)
+        let messages = (decoded?.messages ?? inner?.messages ?? []).compactMap(Self.message)
+        self.init(errorType: type, messages: messages, data: decoded?.data ?? inner?.data)
+    }
+
+    /// A message read leniently: an error body that leaves out `args` (or has odd ones) still
+    /// tells a missing route from a missing job.
+    private static func message(_ value: JSONValue) -> LocalizableMessage? {
+        guard case .object(let fields) = value else { return nil }
+        func text(_ key: String) -> String? {
+            if case .string(let text)? = fields[key] { return text }
+            return nil
+        }
+        var args: [String] = []
+        if case .array(let values)? = fields["args"] {
+            args = values.compactMap { if case .string(let text) = $0 { text } else { nil } }
+        }
+        guard let id = text("id") else { return nil }
+        return LocalizableMessage(id: id, defaultMessage: text("default_message") ?? "", args: args, params: fields["params"], localized: text("localized"))
     }
 
     /// True when the body came from the vAPI endpoint saying the route does not exist.
@@ -47,7 +64,7 @@ public struct VAPIError: Codable, Sendable, Equatable {
 private struct WireError: Decodable {
     struct Inner: Decodable {
         var errorType: String?
-        var messages: [LocalizableMessage]?
+        var messages: [JSONValue]?
         var data: JSONValue?
         enum CodingKeys: String, CodingKey {
             case messages, data
@@ -56,7 +73,7 @@ private struct WireError: Decodable {
     }
 
     var errorType: String?
-    var messages: [LocalizableMessage]?
+    var messages: [JSONValue]?
     var data: JSONValue?
     var type: String?
     var value: Inner?

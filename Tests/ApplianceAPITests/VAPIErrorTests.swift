@@ -30,6 +30,19 @@ import Testing
         #expect(!ApplianceClient.isNoJob(status: 404, body: Array("<html>Not Found</html>".utf8)))
     }
 
+    /// A route-not-found body whose messages leave out `args` (the spec has them; a proxy or an
+    /// older build may not): still a missing route ("unsupported"), never "no job".
+    @Test func aRouteNotFoundWithoutArgsIsStillAMissingRoute() {
+        let body = Array(#"{"error_type":"NOT_FOUND","messages":[{"id":"com.vmware.vapi.rest.httpNotFound","default_message":"Not found."}]}"#.utf8)
+        let error = VAPIError(httpStatus: 404, body: body)
+        #expect(error.isRouteNotFound)
+        #expect(error.summary == "com.vmware.vapi.rest.httpNotFound: Not found.")
+        #expect(!ApplianceClient.isNoJob(status: 404, body: body))
+        #expect(ApplianceError.api(httpStatus: 404, error: error).isOperationMissing)
+        let odd = Array(#"{"error_type":"NOT_FOUND","messages":[7,{"id":"com.vmware.vapi.rest.httpNotFound","args":[1,"x"]}]}"#.utf8)
+        #expect(VAPIError(httpStatus: 404, body: odd).isRouteNotFound, "one odd message does not hide the others")
+    }
+
     @Test(arguments: [
         (401, ErrorType.unauthenticated), (403, .unauthorized), (404, .notFound), (409, .concurrentChange),
         (503, .serviceUnavailable), (504, .timedOut), (400, .invalidRequest), (418, .invalidRequest), (500, .error), (502, .error),
