@@ -128,6 +128,8 @@ public final class HTTPServer: Sendable {
             // The certificate is asked for at every handshake, so that a replaced one is served without a restart.
             options.append(MHD_OptionItem(option: .HTTPS_CERT_CALLBACK, value: 0, ptr_value: unsafeBitCast(certificateCallback, to: UnsafeMutableRawPointer.self)))
             options.append(MHD_OptionItem(option: .HTTPS_PRIORITIES, value: 0, ptr_value: cString(tls.priorities)))
+            // Two-argument options take the function in `value` (MHD_OPTION_ARRAY's rule).
+            options.append(MHD_OptionItem(option: .NOTIFY_CONNECTION, value: unsafeBitCast(connectionNotification, to: Int.self), ptr_value: nil))
         }
         let port = configuration.address.port
         return withExtendedLifetime(socketAddress) {

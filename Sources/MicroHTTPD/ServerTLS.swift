@@ -1,3 +1,4 @@
+import CMicroHTTPD
 import CGnuTLS
 import Synchronization
 
@@ -51,21 +52,27 @@ public final class TLSCredentials: Sendable {
     /// Takes effect from the next handshake (certificate, whether a client certificate is asked for)
     /// and the next request (how a client certificate is checked).
     public func update(certificate: TLSCertificate, policy: ClientCertificatePolicy) {
-        let replaced = state.withLock { state in
-            defer { state = (certificate, policy) }
-            return state.certificate
-        }
-        guard replaced !== certificate else { return }
-        retired.withLock { retired in
-            retired.append(replaced)
-            if retired.count > Self.retiredKept { retired.removeFirst() }
-        }
+        state.withLock { $0 = (certificate, policy) }
     }
 
-    /// Replaced certificates kept alive: reloads come at most once a second and a handshake ends
-    /// within libmicrohttpd's 10 s connection timeout, so one handed to GnuTLS 16 reloads ago is no longer read.
-    static let retiredKept = 16
-    private let retired = Mutex<[TLSCertificate]>([])
+    /// The certificate each TLS session was handed, by session: GnuTLS keeps pointers to it (and
+    /// reads the key later in a handshake a slow client has stalled), so a replaced certificate
+    /// lives until the last connection that received it has closed.
+    private let handedOut = Mutex<[UInt: TLSCertificate]>([:])
+
+    func handOut(_ certificate: TLSCertificate, to session: OpaquePointer) {
+        handedOut.withLock { $0[UInt(bitPattern: Int(bitPattern: session))] = certificate }
+    }
+
+    /// The session's connection has closed: GnuTLS no longer reads what it was handed.
+    func release(_ session: OpaquePointer) {
+        _ = handedOut.withLock { $0.removeValue(forKey: UInt(bitPattern: Int(bitPattern: session))) }
+    }
+
+    /// Sessions holding `certificate`, for tests.
+    func sessions(holding certificate: TLSCertificate) -> Int {
+        handedOut.withLock { $0.values.filter { $0 === certificate }.count }
+    }
 
     var current: (certificate: TLSCertificate, policy: ClientCertificatePolicy) {
         state.withLock { $0 }
@@ -77,7 +84,8 @@ public final class TLSCredentials: Sendable {
 }
 
 /// GnuTLS asks for the certificate at every handshake: the current one is served, and a client
-/// certificate is asked for as the current policy says. GnuTLS does not free what it is given.
+/// certificate is asked for as the current policy says. GnuTLS does not free what it is given; the
+/// credentials keep it for as long as the session's connection is open.
 let certificateCallback: @convention(c) (
     gnutls_session_t?, UnsafePointer<gnutls_datum_t>?, Int32, UnsafePointer<gnutls_pk_algorithm_t>?, Int32,
     UnsafeMutablePointer<UnsafeMutablePointer<gnutls_pcert_st>?>?, UnsafeMutablePointer<UInt32>?, UnsafeMutablePointer<gnutls_privkey_t?>?
@@ -88,8 +96,18 @@ let certificateCallback: @convention(c) (
     if let session, let request = policy.request {
         gnutls_certificate_server_set_request(session, request)
     }
+    if let session { credentials.handOut(certificate, to: session) }
     chain.pointee = certificate.chain
     chainLength.pointee = certificate.chainLength
     key.pointee = certificate.key
     return 0
+}
+
+/// libmicrohttpd's connection notifications: a TLS connection that closes releases its certificate.
+let connectionNotification: @convention(c) (
+    UnsafeMutableRawPointer?, OpaquePointer?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?, MHD_ConnectionNotificationCode
+) -> Void = { _, connection, _, code in
+    guard code.rawValue == 1 /* MHD_CONNECTION_NOTIFY_CLOSED */, let connection, let session = vcsa_mhd_tls_session(connection),
+          let credentials = TLSCredentials.active.withLock({ $0 }) else { return }
+    credentials.release(OpaquePointer(session))
 }

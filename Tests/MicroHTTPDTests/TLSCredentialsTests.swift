@@ -1,0 +1,67 @@
+import Foundation
+@testable import MicroHTTPD
+import Synchronization
+import Testing
+
+/// A replaced server certificate stays alive while a connection that received it is open
+/// (GnuTLS keeps pointers to it and to its key), and is freed once that connection closes.
+@Suite struct TLSCredentialsTests {
+    @Test func aReplacedCertificateLivesUntilTheLastConnectionThatGotItCloses() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-credentials-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (certificatePEM, keyPEM) = try Self.selfSigned(in: directory)
+
+        var first: TLSCertificate? = try TLSCertificate(certificatePEM: certificatePEM, keyPEM: keyPEM)
+        weak let firstAlive = first
+        let credentials = TLSCredentials(certificate: first!)
+        let server = HTTPServer(configuration: .init(address: try ListenAddress(parsing: "127.0.0.1:0"), tls: ServerTLS(credentials: credentials))) { _, responder in
+            responder.respond(.text(200, "ok"))
+        }
+        try server.start()
+
+        // A client that completes its handshake and keeps the connection open (stdin stays open).
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        client.arguments = ["s_client", "-connect", "127.0.0.1:\(server.boundPort)", "-quiet"]
+        let input = Pipe()
+        client.standardInput = input
+        client.standardOutput = FileHandle.nullDevice
+        client.standardError = FileHandle.nullDevice
+        try client.run()
+        try await Self.eventually { credentials.sessions(holding: first!) == 1 }
+
+        // Far more replacements than the 16 that used to be kept.
+        for _ in 0..<40 {
+            credentials.update(certificate: try TLSCertificate(certificatePEM: certificatePEM, keyPEM: keyPEM), policy: ClientCertificatePolicy())
+        }
+        first = nil
+        #expect(firstAlive != nil, "the open connection's certificate was freed")
+
+        kill(client.processIdentifier, SIGKILL)
+        try await Self.eventually { !client.isRunning }
+        try input.fileHandleForWriting.close()
+        try await Self.eventually { firstAlive == nil }
+        await server.shutdown(drainTimeout: .seconds(1))
+    }
+
+    static func selfSigned(in directory: String) throws -> (String, String) {
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                             "-subj", "/CN=127.0.0.1", "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem"]
+        openssl.standardOutput = FileHandle.nullDevice
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        while openssl.isRunning { usleep(5_000) }
+        return (try String(contentsOfFile: directory + "/cert.pem", encoding: .utf8), try String(contentsOfFile: directory + "/key.pem", encoding: .utf8))
+    }
+
+    static func eventually(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}
