@@ -58,6 +58,7 @@ let package = Package(
                 "ApplianceAPI",
                 "MicroHTTPD",
                 "CCrypt",
+                "CGnuTLS",
                 "CYAML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

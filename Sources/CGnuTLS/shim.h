@@ -5,6 +5,8 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <gnutls/abstract.h>
+// gnutls_hash_fast: SHA-256 for the basic-auth cache keys and the admin token compare.
+#include <gnutls/crypto.h>
 
 /// gnutls_free is a function pointer variable, which Swift 6 will not read without a lock.
 static inline void vcsa_gnutls_free(void *pointer) {

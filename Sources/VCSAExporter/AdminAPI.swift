@@ -16,7 +16,8 @@ public final class AdminAPI: Sendable {
     public static let cancelPath = "/api/v1/admin/restore-job/cancel"
     static let results = CancelResult.Status.allCases.map(\.rawValue) + ["ERROR", "REJECTED"]
 
-    private let token: [UInt8]
+    /// The token's SHA-256: comparing digests takes the same time whatever the token's length and content.
+    private let tokenDigest: SHA256Digest?
     private let client: ApplianceClient
     private let timeout: Duration
     private let logger: Logger
@@ -28,7 +29,7 @@ public final class AdminAPI: Sendable {
     }
 
     public init(token: String, client: ApplianceClient, timeout: Duration, logger: Logger) {
-        self.token = Array(token.utf8)
+        tokenDigest = SHA256Digest(token.utf8)
         self.client = client
         self.timeout = timeout
         self.logger = logger
@@ -67,25 +68,23 @@ public final class AdminAPI: Sendable {
         }
     }
 
-    /// Constant-time comparison of the presented token (length differences take the same path).
     /// The token comes as `Authorization: Bearer <token>`, or as `X-Admin-Token: <token>` when
     /// the web config's basic auth already occupies the Authorization header.
     private func authorized(_ request: HTTPRequest) -> Bool {
-        let presented: [UInt8]
         if let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") {
-            presented = Array(header.utf8.dropFirst(7))
+            return Self.tokenMatches(header.utf8.dropFirst(7), tokenDigest)
         } else if let header = request.header("x-admin-token") {
-            presented = Array(header.utf8)
-        } else {
-            return false
+            return Self.tokenMatches(header.utf8, tokenDigest)
         }
-        var difference = UInt8(presented.count == token.count ? 0 : 1)
-        for index in 0..<max(presented.count, token.count) {
-            let a = index < presented.count ? presented[index] : 0
-            let b = index < token.count ? token[index] : 0
-            difference |= a ^ b
-        }
-        return difference == 0
+        return false
+    }
+
+    /// Whether `presented` is the token whose digest is `expected`. A byte-by-byte compare loops as long as
+    /// the longer of the two, so its time told the configured token's length; this hashes what was presented
+    /// (its time depends on that length only, which the client knows) and compares two 32-byte digests in full.
+    static func tokenMatches(_ presented: some Sequence<UInt8>, _ expected: SHA256Digest?) -> Bool {
+        guard let expected, let digest = SHA256Digest(presented) else { return false }
+        return SHA256Digest.constantTimeEqual(digest, expected)
     }
 
     /// Browsers can send form posts across sites; those carry a body or a form content type.

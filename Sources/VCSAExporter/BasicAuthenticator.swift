@@ -12,55 +12,175 @@ import Synchronization
 
 /// Checks HTTP Basic credentials against bcrypt hashes with libxcrypt's `crypt_r()`.
 ///
-/// bcrypt is slow on purpose, so verified pairs are remembered (as exporter-toolkit does) and a
-/// cached pair is answered on the spot. Anything else is hashed on a worker thread, never on the
-/// server's, and at most `maxConcurrentHashes` at once: a burst of wrong passwords gets 503s
-/// instead of a queue that grows without bound, and Prometheus with cached credentials is never held up.
+/// bcrypt is slow on purpose, so answers are remembered: the last `Limits.remembered` verified pairs
+/// and, apart from them, the last `Limits.remembered` wrong ones (exporter-toolkit remembers 100 answers),
+/// as a salted SHA-256 of user and password rather than the password. A remembered pair is answered on
+/// the spot. Anything else is hashed on a worker thread, never on the server's, and what one client can
+/// take is bounded so that its wrong passwords cannot keep out Prometheus with credentials not verified
+/// yet (after a restart or a change of users):
+/// - at most `Limits.hashes` hashes run at once; the rest wait in line, first come first served, at most `Limits.waiting`;
+/// - one client address has at most `Limits.perClient` pairs running or waiting;
+/// - requests for a pair that is being hashed wait for that hash (at most `Limits.sharing` of them) instead of taking room.
+/// Beyond a limit the answer is `busy` at once (503): threads, the line and every table stay bounded.
+///
+/// bcrypt reads a password up to its first NUL and at most 72 bytes of it, so a password with a NUL or
+/// over 72 bytes is refused unhashed: "secret\0anything" would pass for "secret", and any tail after 72 bytes would pass.
 final class BasicAuthenticator: Sendable {
     enum Verdict: Sendable {
         case allowed, denied, busy
     }
 
-    static let maxConcurrentHashes = 4
+    struct Limits: Sendable {
+        /// Hashes running at once, over all clients.
+        var hashes = 4
+        /// Pairs one client address may have hashing or waiting.
+        var perClient = 2
+        /// Pairs waiting for a worker, over all clients.
+        var waiting = 64
+        /// Requests waiting for one pair's hash.
+        var sharing = 64
+        /// Verified pairs remembered, and wrong pairs apart from them; the least recently used are forgotten first.
+        var remembered = 100
+    }
+
+    /// Whether `password` matches the bcrypt `hash`; crypt_r, or a stand-in in tests.
+    typealias Matcher = @Sendable (_ password: String, _ hash: String) -> Bool
+
+    /// The most bcrypt reads of a password.
+    static let maxPasswordBytes = 72
     /// An unknown user still costs a hash, so that timing does not reveal which users exist.
     private static let decoyHash = "$2y$10$abcdefghijklmnopqrstuuT4Pbo4.WHFKMDyQOyknJR5DqOrThfPa"
 
-    private let users: [String: String]
-    private let verified = Mutex<Set<String>>([])
-    private let hashing = Mutex(0)
-    private let workers = DispatchQueue(label: "BasicAuthenticator", attributes: .concurrent)
-
-    init(users: [String: String]) {
-        self.users = users
+    /// A pair to hash, and the client address (without port) it counts against.
+    private struct Job: Sendable {
+        var key: SHA256Digest
+        var user: String
+        var password: String
+        var client: String
     }
 
-    /// Calls `completion` with the verdict: at once for a cached pair or a malformed header, later otherwise.
-    func check(_ authorization: String?, completion: @escaping @Sendable (Verdict) -> Void) {
-        guard let (user, password) = Self.credentials(authorization) else { return completion(.denied) }
-        let key = user + "\u{0}" + password
-        if verified.withLock({ $0.contains(key) }) { return completion(.allowed) }
-        let admitted = hashing.withLock { count in
-            guard count < Self.maxConcurrentHashes else { return false }
-            count += 1
-            return true
+    private struct State {
+        var verified: LRUSet<SHA256Digest>
+        var wrong: LRUSet<SHA256Digest>
+        /// The pairs hashing or waiting, each with the requests waiting for its answer.
+        var waiters: [SHA256Digest: [@Sendable (Verdict) -> Void]] = [:]
+        /// Pairs waiting for a worker, oldest first.
+        var line: [Job] = []
+        var running = 0
+        /// Pairs hashing or waiting, per client address.
+        var perClient: [String: Int] = [:]
+    }
+
+    private enum Admission {
+        case answer(Verdict)
+        case wait
+        case start(Job)
+    }
+
+    let limits: Limits
+    private let users: [String: String]
+    private let matches: Matcher
+    private let state: Mutex<State>
+    /// Salts the cache keys, so that they are of no use outside this process.
+    private let keySalt = (0..<16).map { _ in UInt8.random(in: 0...255) }
+    private let workers = DispatchQueue(label: "BasicAuthenticator", attributes: .concurrent)
+
+    init(users: [String: String], limits: Limits = Limits(), matcher: @escaping Matcher = BasicAuthenticator.bcryptMatches) {
+        self.users = users
+        self.limits = limits
+        matches = matcher
+        state = Mutex(State(verified: LRUSet(capacity: limits.remembered), wrong: LRUSet(capacity: limits.remembered)))
+    }
+
+    /// Calls `completion` with the verdict: at once for a remembered pair, a malformed header or a
+    /// limit reached, later otherwise. `client` is the peer's "host:port" (the port is ignored).
+    func check(_ authorization: String?, client: String, completion: @escaping @Sendable (Verdict) -> Void) {
+        guard let (user, password) = Self.credentials(authorization), Self.isHashable(password) else { return completion(.denied) }
+        // A password holds no NUL, so the last NUL separates it from the user: no two pairs share a key.
+        guard let key = SHA256Digest(keySalt + Array(user.utf8) + [0] + Array(password.utf8)) else { return completion(.busy) }
+        let client = Self.host(of: client)
+        let admission = state.withLock { state -> Admission in
+            if state.verified.use(key) { return .answer(.allowed) }
+            if state.wrong.use(key) { return .answer(.denied) }
+            if let waiting = state.waiters[key] {
+                guard waiting.count < limits.sharing else { return .answer(.busy) }
+                state.waiters[key]!.append(completion)
+                return .wait
+            }
+            guard state.perClient[client, default: 0] < limits.perClient else { return .answer(.busy) }
+            let job = Job(key: key, user: user, password: password, client: client)
+            let admission: Admission
+            if state.running < limits.hashes {
+                state.running += 1
+                admission = .start(job)
+            } else if state.line.count < limits.waiting {
+                state.line.append(job)
+                admission = .wait
+            } else {
+                return .answer(.busy)
+            }
+            state.perClient[client, default: 0] += 1
+            state.waiters[key] = [completion]
+            return admission
         }
-        guard admitted else { return completion(.busy) }
+        switch admission {
+        case .answer(let verdict): completion(verdict)
+        case .wait: break
+        case .start(let job): start(job)
+        }
+    }
+
+    /// Hashes `job` on a worker; then the worker's slot goes to the first pair in line.
+    private func start(_ job: Job) {
         workers.async { [self] in
-            let matches = verify(user: user, password: password)
-            hashing.withLock { $0 -= 1 }
-            if matches { verified.withLock { _ = $0.insert(key) } }
-            completion(matches ? .allowed : .denied)
+            let allowed = verify(user: job.user, password: job.password)
+            let (waiting, next) = state.withLock { state -> ([@Sendable (Verdict) -> Void], Job?) in
+                if allowed { state.verified.insert(job.key) } else { state.wrong.insert(job.key) }
+                let remaining = state.perClient[job.client, default: 1] - 1
+                state.perClient[job.client] = remaining > 0 ? remaining : nil
+                let waiting = state.waiters.removeValue(forKey: job.key) ?? []
+                guard !state.line.isEmpty else {
+                    state.running -= 1
+                    return (waiting, nil)
+                }
+                return (waiting, state.line.removeFirst())
+            }
+            if let next { start(next) }
+            for completion in waiting { completion(allowed ? .allowed : .denied) }
         }
+    }
+
+    /// What the tables hold now, for tests.
+    var occupancy: (verified: Int, wrong: Int, running: Int, waiting: Int, clients: Int, pairs: Int) {
+        state.withLock { ($0.verified.count, $0.wrong.count, $0.running, $0.line.count, $0.perClient.count, $0.waiters.count) }
+    }
+
+    /// The host of a peer address ("192.0.2.1:40000", "[2001:db8::1]:40000"): a client's port changes with each connection.
+    static func host(of address: String) -> String {
+        if address.hasPrefix("["), let end = address.firstIndex(of: "]") { return String(address[...end]) }
+        guard let colon = address.lastIndex(of: ":") else { return address }
+        return String(address[..<colon])
+    }
+
+    /// Whether bcrypt would read all of `password`: crypt_r takes a C string (it ends at the first NUL)
+    /// and reads at most 72 bytes. Stricter than exporter-toolkit, whose CompareHashAndPassword ignores
+    /// what follows byte 72; Go's GenerateFromPassword refuses such passwords, so no Go-made hash comes from one.
+    static func isHashable(_ password: String) -> Bool {
+        password.utf8.count <= maxPasswordBytes && !password.utf8.contains(0)
     }
 
     private func verify(user: String, password: String) -> Bool {
-        let hash = users[user] ?? Self.decoyHash
+        let matched = matches(password, users[user] ?? Self.decoyHash)
+        return users[user] != nil && matched
+    }
+
+    @Sendable static func bcryptMatches(_ password: String, _ hash: String) -> Bool {
         let data = UnsafeMutablePointer<crypt_data>.allocate(capacity: 1)
         defer { data.deallocate() }
         // crypt_r wants its work area zeroed before the first call.
         memset(data, 0, MemoryLayout<crypt_data>.size)
         guard let result = crypt_r(password, hash, data) else { return false }
-        return users[user] != nil && String(cString: result) == hash
+        return String(cString: result) == hash
     }
 
     /// Why `hash` is not a bcrypt hash, checked as Go's bcrypt.Cost does when exporter-toolkit loads users; nil when it is one.

@@ -113,7 +113,7 @@ public final class WebConfigStore: Sendable {
                 return responder.respond(.text(429, "Too Many Requests (rate_limit in the web config)"))
             }
             guard let authenticator else { return handler(request, responder) }
-            authenticator.check(request.header("authorization")) { verdict in
+            authenticator.check(request.header("authorization"), client: request.clientAddress) { verdict in
                 switch verdict {
                 case .allowed:
                     handler(request, responder)

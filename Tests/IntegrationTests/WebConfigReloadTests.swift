@@ -79,6 +79,19 @@ import Testing
         #expect(try pki.curlStatus(url, client: "client", ["-u", "bob:secret"]) == "200")
     }
 
+    /// crypt_r stops at a NUL, and bcrypt reads 72 bytes: the real binary refuses passwords padded past either.
+    @Test func aPaddedPasswordGets401() async throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("web-\(UUID().uuidString).yml").path
+        try "basic_auth_users:\n  prom: \(Self.secretHash)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let simulator = try await Simulator(scenario: "running")
+        let exporter = try await Exporter(simulator: simulator, extra: ["--web.config.file", config, "--no-collector.restore", "--no-collector.backup"])
+        func status(_ password: String) async throws -> Int {
+            try await http(.GET, "\(exporter.url)/-/healthy", headers: [("Authorization", "Basic " + Data("prom:\(password)".utf8).base64EncodedString())]).status
+        }
+        #expect(try await status("secret\0anything") == 401)
+        #expect(try await status("secret") == 200)
+    }
+
     @Test func aBrokenFileOnReloadKeepsTheLastGoodOne() async throws {
         let (pki, _, exporter) = try await Self.serving("basic_auth_users:\n  alice: \(Self.secretHash)\n")
         let url = "https://127.0.0.1:\(exporter.port)"

@@ -61,7 +61,7 @@ import Testing
         handler(good, HTTPResponder { response in if response.status == 200 { answeredOnTheSpot.set() } })
         #expect(answeredOnTheSpot.isSet, "the cached pair was answered within the handler call")
         let busy = statuses.withLock { $0.filter { $0 == 503 }.count }
-        #expect(busy >= 20 - BasicAuthenticator.maxConcurrentHashes, "hashes beyond the cap are refused at once, not queued")
+        #expect(busy >= 20 - BasicAuthenticator.Limits().perClient, "beyond what one client may have hashing or waiting, refused at once, not queued")
 
         let deadline = ContinuousClock.now + .seconds(30)
         while wrongAnswers.value < 20 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
