@@ -10,6 +10,7 @@ work=$(mktemp -d)
 # the exporter has the signal already: it gets time for its own shutdown (drain, logout) before
 # another, which it would take as "stop now, skip the logout".
 stop() {
+    trap '' INT  # a second Ctrl-C reaches the exporter itself; here it must not end the clean-up half done
     if [ -n "${exporter:-}" ]; then
         if [ -n "${interrupted:-}" ]; then
             for _ in $(seq 150); do kill -0 "$exporter" 2>/dev/null || break; sleep 0.1; done
@@ -17,12 +18,16 @@ stop() {
         kill "$exporter" 2>/dev/null || true  # (set -e: a process already gone must not end the clean-up)
         wait "$exporter" 2>/dev/null || true
     fi
-    # shellcheck disable=SC2046 # pids, one word each; `jobs -p | ...` would list a subshell's jobs (none)
-    kill $(jobs -p) 2>/dev/null || true
-    wait 2>/dev/null || true
+    # By its PID, waited for at most 10 s: in its own session it never hears Ctrl-C, and nothing else stops it.
+    if [ -n "${appliance:-}" ]; then
+        kill "$appliance" 2>/dev/null || true
+        for _ in $(seq 100); do kill -0 "$appliance" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$appliance" 2>/dev/null || true
+        wait "$appliance" 2>/dev/null || true
+    fi
     rm -rf "$work"
 }
-trap 'interrupted=1; exit 130' INT
+trap 'trap "" INT; interrupted=1; exit 130' INT
 trap stop EXIT
 umask 077
 head -c 18 /dev/urandom | base64 > "$work/password"
@@ -30,6 +35,7 @@ head -c 18 /dev/urandom | base64 > "$work/password"
 # Its own session: Ctrl-C reaches the exporter, which logs out before the appliance is stopped.
 setsid "$BIN_DIR/vcsa_simulator" --listen-address "127.0.0.1:$SIM_PORT" --scenario progressing --progress-duration 300 \
     --restore-scenario succeeded --tls --tls.cert-out "$work/appliance-ca.pem" --password-file "$work/password" &
+appliance=$!
 for _ in $(seq 100); do [ -s "$work/appliance-ca.pem" ] && break; sleep 0.1; done
 
 "$BIN_DIR/vcsa_exporter" --web.listen-address "127.0.0.1:$EXPORTER_PORT" --vcenter.url "https://127.0.0.1:$SIM_PORT" \
@@ -49,4 +55,6 @@ Ctrl-C stops both.
 
 MSG
 curl -s "http://127.0.0.1:$EXPORTER_PORT/metrics" | grep -E '^vcsa_(up|reconciliation_job_(status\{status="RUNNING"\}|progress_ratio))'
-wait
+# The exporter, not every job: started in the background by a script, this shell ignores SIGINT and
+# never sees Ctrl-C, but the exporter does and stops; then the EXIT trap stops the appliance.
+wait "$exporter"

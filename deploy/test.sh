@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks everything Prometheus, Grafana and on-call users install (deploy/, dashboards/) with
-# the real tools, ending with a live Prometheus scraping the real exporter and simulator.
+# the real tools, ending with a live Prometheus scraping the real exporter and simulator, and with
+# `make demo` stopped by Ctrl-C.
 #
 #   bash deploy/test.sh        (BIN_DIR: where vcsa_exporter and vcsa_simulator are; default .build/debug)
 #
@@ -100,6 +101,7 @@ step "hadolint deploy/docker/Dockerfile" "$VENV/bin/hadolint" deploy/docker/Dock
 step "yamllint deploy/ dashboards/" yaml_lint
 step "dashboard JSON model and provisioning" "$PYTHON" deploy/tests/dashboard_check.py
 step "live: simulator -> exporter -> Prometheus with the shipped rules" "$PYTHON" deploy/tests/prometheus_e2e.py "$BIN_DIR"
+step "demo: Ctrl-C stops it all (logout first), ports freed" bash deploy/tests/demo_stop.sh "$BIN_DIR"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
