@@ -114,6 +114,23 @@ import Testing
         #expect(response.header("Content-Security-Policy") == "default-src 'none'; style-src 'unsafe-inline'")
     }
 
+    /// Scalars of Grapheme_Cluster_Break=Prepend: each joins the `<` after it into one Character.
+    static let prependScalars: [Unicode.Scalar] = ["\u{0600}", "\u{0605}", "\u{06DD}", "\u{070F}", "\u{0890}", "\u{0891}", "\u{08E2}",
+                                                   "\u{0D4E}", "\u{110BD}", "\u{110CD}", "\u{111C2}", "\u{11A3A}"]
+
+    @Test func prependScalarsCannotOpenATag() {
+        for scalar in Self.prependScalars {
+            let attack = "\(scalar)<meta http-equiv=refresh content=0>\(scalar)\"\(scalar)'\(scalar)&"
+            #expect(LandingHTML.escape(attack) == "\(scalar)&lt;meta http-equiv=refresh content=0&gt;\(scalar)&quot;\(scalar)&#39;\(scalar)&amp;",
+                    "U+\(String(scalar.value, radix: 16, uppercase: true))")
+        }
+        var snapshot = ScrapeSnapshot()
+        snapshot.reconciliation = .success(ReconciliationJob(description: Self.message("d"), status: .running,
+                                                             messages: [Self.message("\u{0600}<meta http-equiv=refresh content=0>")], progress: 1))
+        let html = Self.page(snapshot)
+        #expect(!html.contains("<meta http-equiv") && html.contains("\u{0600}&lt;meta http-equiv=refresh content=0&gt;"))
+    }
+
     @Test func wordsForTimesAndSizes() {
         #expect(LandingHTML.words(1) == "1 second" && LandingHTML.words(42) == "42 seconds")
         #expect(LandingHTML.words(200) == "3 minutes 20 seconds" && LandingHTML.words(3600) == "1 hour")
