@@ -77,6 +77,8 @@ enum LandingHTML {
             case UInt8(ascii: ">"): escaped += "&gt;".utf8
             case UInt8(ascii: "\""): escaped += "&quot;".utf8
             case UInt8(ascii: "'"): escaped += "&#39;".utf8
+            // NUL is an HTML parse error: browsers drop or replace it, libxml2 ends an attribute value there; all read U+FFFD alike.
+            case 0: escaped += "\u{FFFD}".utf8
             default: escaped.append(byte)
             }
         }

@@ -131,6 +131,10 @@ import Testing
         #expect(!html.contains("<meta http-equiv") && html.contains("\u{0600}&lt;meta http-equiv=refresh content=0&gt;"))
     }
 
+    @Test func nulBecomesTheReplacementCharacter() {
+        #expect(LandingHTML.escape("a\u{0}b\u{0}") == "a\u{FFFD}b\u{FFFD}" && LandingHTML.escape("\u{1}\u{7F}") == "\u{1}\u{7F}")
+    }
+
     @Test func hugeNumbersFromTheApplianceDoNotTrap() {
         let huge = BackupJobDetails(location: "sftp://x", type: "MANUAL", description: Self.message("b"), status: .succeeded,
                                     duration: .max, size: .max, progress: .init(total: .max, completed: .min, message: Self.message("s")))
