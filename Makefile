@@ -3,6 +3,8 @@ SHELL := /bin/bash
 # Debian packages the build, the tests and the demo need (chromium: the tests render the landing page in a real browser).
 DEB_PACKAGES := libmicrohttpd-dev zlib1g-dev libcrypt-dev libyaml-dev pkg-config openssl curl gzip prometheus chromium \
 	python3 python3-venv python3-yaml yamllint
+# Debian packages `make fuzz` needs besides: libxml2's HTML parser checks the landing page.
+FUZZ_DEB_PACKAGES := libxml2-dev
 # Debian packages `make dist` and `make dist-test` need besides: dpkg-shlibdeps, help2man, strip, lintian.
 DIST_DEB_PACKAGES := dpkg-dev help2man binutils lintian man-db
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -160,6 +162,7 @@ dist-test: dist
 # libFuzzer targets of Fuzz/ (see Fuzz/README.md), each run for FUZZ_SECONDS; fails on any crash.
 FUZZ_SECONDS ?= 60
 fuzz: deps
+	$(call apt_install,$(FUZZ_DEB_PACKAGES))
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash Fuzz/run.sh
 
 # The Swift tests under ThreadSanitizer, then AddressSanitizer (sanitize/run.sh); fails on any report.

@@ -5,15 +5,21 @@ import PackageDescription
 /// `LLVMFuzzerTestOneInput`. A package of its own so that the root package never builds them;
 /// `make fuzz` (Fuzz/run.sh) builds them with `--sanitize=fuzzer --sanitize=address`.
 /// The product of the root package is named by the root's manifest name, `vcsa_exporter`.
-let targets: [(name: String, product: String)] = [
-    ("FuzzVAPIBody", "ApplianceAPI"),
-    ("FuzzJobJSON", "ApplianceAPI"),
-    ("FuzzAPITimestamp", "ApplianceAPI"),
-    ("FuzzWebConfig", "VCSAExporter"),
-    ("FuzzExporterConfig", "VCSAExporter"),
-    ("FuzzGoDuration", "VCSAExporter"),
-    ("FuzzListenAddress", "MicroHTTPD"),
-    ("FuzzScrapeTimeoutHeader", "VCSAExporter"),
+func root(_ product: String) -> Target.Dependency {
+    .product(name: product, package: "vcsa_exporter")
+}
+
+let targets: [(name: String, dependencies: [Target.Dependency])] = [
+    ("FuzzVAPIBody", [root("ApplianceAPI")]),
+    ("FuzzJobJSON", [root("ApplianceAPI")]),
+    ("FuzzAPITimestamp", [root("ApplianceAPI")]),
+    ("FuzzWebConfig", [root("VCSAExporter")]),
+    ("FuzzExporterConfig", [root("VCSAExporter")]),
+    ("FuzzGoDuration", [root("VCSAExporter")]),
+    ("FuzzListenAddress", [root("MicroHTTPD")]),
+    ("FuzzScrapeTimeoutHeader", [root("VCSAExporter")]),
+    ("FuzzLandingPage", ["LandingPageCheck", root("VCSAExporter"), root("ApplianceAPI")]),
+    ("FuzzApplianceBody", ["LandingPageCheck", root("VCSAExporter"), root("ApplianceAPI")]),
 ]
 
 let package = Package(
@@ -21,12 +27,13 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [.package(name: "vcsa_exporter", path: "..")],
     targets: [
-        // What every fuzz target shares: the invariant check and turning the input into text.
+        // What every fuzz target shares: the invariant check, reading the input, the Prometheus text check.
         .target(name: "FuzzSupport"),
+        // libxml2's HTML parser, for the landing page check only (the exporter itself never links it).
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        // Renders the landing page and checks with libxml2 that no text became markup.
+        .target(name: "LandingPageCheck", dependencies: ["FuzzSupport", "CLibXML2", root("VCSAExporter"), root("ApplianceAPI")]),
     ] + targets.map { target in
-        .executableTarget(
-            name: target.name,
-            dependencies: ["FuzzSupport", .product(name: target.product, package: "vcsa_exporter")]
-        )
+        .executableTarget(name: target.name, dependencies: ["FuzzSupport"] + target.dependencies)
     }
 )

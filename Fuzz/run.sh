@@ -29,6 +29,14 @@ FUZZ_TMP=$PWD/$SCRATCH/tmp
 # Runs a fuzz binary at low priority (the machine is shared) with its own TMPDIR.
 run() { TMPDIR=$FUZZ_TMP nice -n 10 "$@"; }
 
+# libxml2's HTML parser checks the landing page (LandingPageCheck); `make fuzz` installs it first, as
+# `make deps` installs the build's packages; run on its own, this script does the same.
+if ! dpkg -s libxml2-dev >/dev/null 2>&1; then
+    echo "Installing Debian packages: libxml2-dev"
+    SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libxml2-dev || exit 1
+fi
+
 echo "== building the fuzz targets"
 # The same dependency versions as the exporter: the root's pins (Fuzz/Package.resolved is not committed).
 cp Package.resolved Fuzz/Package.resolved
@@ -77,6 +85,10 @@ for target in $FUZZ_TARGETS; do
     case $target in
         FuzzWebConfig|FuzzExporterConfig) options+=(-dict=Fuzz/Dictionaries/yaml.dict) ;;
         FuzzVAPIBody | FuzzJobJSON) options+=(-dict=Fuzz/Dictionaries/json.dict) ;;
+        FuzzLandingPage) options+=(-dict=Fuzz/Dictionaries/html.dict) ;;
+        # libFuzzer takes one dictionary: JSON bodies whose text ends up in the page.
+        FuzzApplianceBody) cat Fuzz/Dictionaries/json.dict Fuzz/Dictionaries/html.dict >"$SCRATCH/$target.dict"
+                           options+=(-dict="$SCRATCH/$target.dict") ;;
     esac
     start=$SECONDS
     run "$bin" "$work" "${options[@]}" >"$log" 2>&1

@@ -75,10 +75,15 @@ public struct BackupJobDetails: Codable, Sendable, Equatable {
     }
 
     /// The location's scheme only ("sftp", "nfs", ...): a path or user in a label would leak.
+    /// Read by UTF-8 byte as RFC 3986 has it (ASCII letter, then letters, digits, `+-.`): as Characters,
+    /// a prepend scalar that is a letter (U+0D4E) joins the `@` or `/` after it and passes `isLetter`.
     public var locationScheme: String {
-        guard let colon = location.firstIndex(of: ":") else { return "" }
-        let scheme = location[..<colon].lowercased()
-        return scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) ? scheme : ""
+        let bytes = Array(location.utf8)
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return "" }
+        let scheme = bytes[..<colon].map { (65...90).contains($0) ? $0 + 32 : $0 }  // ASCII lowercase
+        func letter(_ byte: UInt8) -> Bool { (97...122).contains(byte) }
+        let valid = letter(scheme[0]) && scheme.allSatisfy { letter($0) || (48...57).contains($0) || [UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: ".")].contains($0) }
+        return valid ? String(decoding: scheme, as: UTF8.self) : ""
     }
 
     enum CodingKeys: String, CodingKey {

@@ -36,7 +36,8 @@ public struct ExporterConfig: Sendable, Equatable {
     static let maxTargets = 10_000
     static let maxModules = 1_000
     /// What a target or module name may hold: it travels in URLs and becomes the `instance` label.
-    static let nameCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-")
+    /// Bytes, not Characters: the Kelvin sign U+212A is canonically equivalent to "K" and equal to it as a Character.
+    static let nameBytes = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-".utf8)
 
     public init() {}
 
@@ -71,7 +72,7 @@ public struct ExporterConfig: Sendable, Equatable {
     }
 
     private static func check(name: String, at path: String, reader: ConfigReader) throws(ConfigFileError) {
-        guard !name.isEmpty, name.count <= 253, name.allSatisfy(nameCharacters.contains) else {
+        guard !name.isEmpty, name.utf8.count <= 253, name.utf8.allSatisfy(nameBytes.contains) else {
             throw reader.fail(path, "name \"\(name)\" must be 1 to 253 letters, digits, '.', '_', ':' or '-'")
         }
     }

@@ -95,7 +95,8 @@ struct LandingPage {
                 + "<a href=\"\(LandingHTML.escape(options.telemetryPath))\">the metrics</a> found; it never calls the appliance itself.</p>"
         }
         let seconds = snapshot.duration.seconds
-        let took = seconds < 1 ? "\(Int((seconds * 1000).rounded())) ms" : LandingHTML.words(seconds)
+        // A negative duration is clamped before Int(): Duration's range is far larger than Int's in milliseconds.
+        let took = seconds < 1 ? "\(Int((max(0, seconds) * 1000).rounded())) ms" : LandingHTML.words(seconds)
         let outcomes: [(CollectorName, Bool)] = [
             snapshot.reconciliation.map { (.reconciliation, $0.succeeded) },
             snapshot.restore.map { (.restore, $0.succeeded) },

@@ -66,23 +66,31 @@ struct JobCard {
 
 /// Escaping, and times, durations and sizes in words, for the landing page.
 enum LandingHTML {
+    /// Escapes by UTF-8 byte, never by Character: a prepend scalar (U+0600, ...) joins the `<` after it into one Character.
     static func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "&"): escaped += "&amp;".utf8
+            case UInt8(ascii: "<"): escaped += "&lt;".utf8
+            case UInt8(ascii: ">"): escaped += "&gt;".utf8
+            case UInt8(ascii: "\""): escaped += "&quot;".utf8
+            case UInt8(ascii: "'"): escaped += "&#39;".utf8
+            // NUL is an HTML parse error: browsers drop or replace it, libxml2 ends an attribute value there; all read U+FFFD alike.
+            case 0: escaped += "\u{FFFD}".utf8
+            default: escaped.append(byte)
             }
         }
-        return escaped
+        return String(decoding: escaped, as: UTF8.self)
     }
 
-    /// `2026-11-24 02:00:00 UTC`.
+    /// `2026-11-24 02:00:00 UTC`; years 1 to 9999 only, since past them Foundation prints another date in their place.
     static func utc(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970
+        guard !seconds.isNaN else { return "an invalid date" }
+        guard seconds >= -62_135_596_800 else { return "before the year 1" }  // 0001-01-01 00:00:00 UTC
+        guard seconds < 253_402_300_800 else { return "after the year 9999" }  // 10000-01-01 00:00:00 UTC
         let iso = date.formatted(Date.ISO8601FormatStyle())  // 2026-11-24T02:00:00Z
         return String(iso.dropLast().map { $0 == "T" ? " " : $0 }) + " UTC"
     }
@@ -94,12 +102,18 @@ enum LandingHTML {
 
     static func ago(_ date: Date, now: Date) -> String {
         let seconds = now.timeIntervalSince(date)
+        guard !seconds.isNaN else { return "at an unknown time" }
         return seconds >= 0 ? "\(words(seconds)) ago" : "in \(words(-seconds))"
     }
 
+    /// Durations longer than this many days are not counted out: an appliance may send Int64.max seconds, past Int's range.
+    static let maxDays = 100_000
+
     /// `42 seconds`, `3 minutes 20 seconds`, `2 hours 5 minutes`, `3 days 4 hours`: the two largest units.
     static func words(_ seconds: Double) -> String {
-        let total = seconds.isFinite ? Int(max(0, seconds).rounded()) : 0
+        guard !seconds.isNaN else { return "an unknown time" }
+        guard seconds <= Double(maxDays * 86_400) else { return "more than \(maxDays) days" }
+        let total = Int(max(0, seconds).rounded())
         func unit(_ count: Int, _ name: String) -> String { "\(count) \(name)\(count == 1 ? "" : "s")" }
         func pair(_ major: Int, _ majorName: String, _ minor: Int, _ minorName: String) -> String {
             minor == 0 ? unit(major, majorName) : "\(unit(major, majorName)) \(unit(minor, minorName))"
@@ -119,7 +133,7 @@ enum LandingHTML {
 
     /// `1.5 GB` (decimal units; the appliance does not say what unit a backup's size is in, bytes are assumed).
     static func bytes(_ count: Int64) -> String {
-        let units = ["bytes", "kB", "MB", "GB", "TB"]
+        let units = ["bytes", "kB", "MB", "GB", "TB", "PB", "EB"]
         var value = Double(count)
         var index = 0
         while value >= 1000 && index < units.count - 1 {

@@ -58,8 +58,12 @@ struct StderrLogHandler: LogHandler {
         }
     }
 
+    /// Quoted when empty or holding a space, control byte, `=` or `"` (as go-logfmt decides), looked for by UTF-8 byte:
+    /// as Characters, CR LF is not "\n", and a space or quote next to a prepend scalar or combining mark is another Character.
     static func logfmtValue(_ value: String) -> String {
-        guard value.isEmpty || value.contains(where: { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\n" }) else { return value }
+        guard value.isEmpty || value.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "\"") }) else {
+            return value
+        }
         return jsonString(value)
     }
 

@@ -53,6 +53,16 @@ import Testing
         #expect(module.collectors == Set(CollectorName.allCases) && !module.insecureSkipVerify && module.caFile == nil)
     }
 
+    /// Names are checked by byte: as Characters, the Kelvin sign U+212A equals "K" and would pass, unencoded, into the landing page's probe links.
+    @Test(arguments: ["vc\u{212A}", "vc\u{0301}", "\u{0600}vc"])
+    func namesAreASCIIByByte(_ name: String) throws {
+        #expect {
+            _ = try load(Self.module + "targets:\n  \"\(name)\":\n    url: https://vc1\n")
+        } throws: { error in
+            String(describing: error).contains("targets: name \"\(name)\" must be 1 to 253 letters")
+        }
+    }
+
     struct Bad: Sendable, CustomTestStringConvertible {
         var yaml: String
         var message: String

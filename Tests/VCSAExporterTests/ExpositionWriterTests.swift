@@ -25,6 +25,14 @@ import Testing
         #expect(writer.text == "# HELP m back\\\\slash and\\nnewline\n# TYPE m gauge\nm{l=\"quote\\\" back\\\\ nl\\n\"} 1\n")
     }
 
+    /// Escaping goes by scalar: a prepend scalar before, or a combining mark after, a quote or backslash changes nothing.
+    @Test func graphemeClustersDoNotHideQuotesOrBackslashes() {
+        var writer = ExpositionWriter()
+        writer.family("m", .gauge, help: "\u{0600}\\\u{0301}\r\n")
+        writer.sample("m", [("l", "\u{0600}\"\u{0301} \u{0600}\\ \u{0600}\n \r\n")], 1)
+        #expect(writer.text == "# HELP m \u{0600}\\\\\u{0301}\r\\n\n# TYPE m gauge\nm{l=\"\u{0600}\\\"\u{0301} \u{0600}\\\\ \u{0600}\\n \r\\n\"} 1\n")
+    }
+
     @Test(arguments: [
         (1.0, "1"), (0.0, "0"), (-2.0, "-2"), (0.5, "0.5"), (1_795_341_600.651, "1795341600.651"),
         (Double.nan, "NaN"), (Double.infinity, "+Inf"), (-Double.infinity, "-Inf"), (1e20, "1e+20"),

@@ -114,6 +114,63 @@ import Testing
         #expect(response.header("Content-Security-Policy") == "default-src 'none'; style-src 'unsafe-inline'")
     }
 
+    /// Scalars of Grapheme_Cluster_Break=Prepend: each joins the `<` after it into one Character.
+    static let prependScalars: [Unicode.Scalar] = ["\u{0600}", "\u{0605}", "\u{06DD}", "\u{070F}", "\u{0890}", "\u{0891}", "\u{08E2}",
+                                                   "\u{0D4E}", "\u{110BD}", "\u{110CD}", "\u{111C2}", "\u{11A3A}"]
+
+    @Test func prependScalarsCannotOpenATag() {
+        for scalar in Self.prependScalars {
+            let attack = "\(scalar)<meta http-equiv=refresh content=0>\(scalar)\"\(scalar)'\(scalar)&"
+            #expect(LandingHTML.escape(attack) == "\(scalar)&lt;meta http-equiv=refresh content=0&gt;\(scalar)&quot;\(scalar)&#39;\(scalar)&amp;",
+                    "U+\(String(scalar.value, radix: 16, uppercase: true))")
+        }
+        var snapshot = ScrapeSnapshot()
+        snapshot.reconciliation = .success(ReconciliationJob(description: Self.message("d"), status: .running,
+                                                             messages: [Self.message("\u{0600}<meta http-equiv=refresh content=0>")], progress: 1))
+        let html = Self.page(snapshot)
+        #expect(!html.contains("<meta http-equiv") && html.contains("\u{0600}&lt;meta http-equiv=refresh content=0&gt;"))
+    }
+
+    @Test func nulBecomesTheReplacementCharacter() {
+        #expect(LandingHTML.escape("a\u{0}b\u{0}") == "a\u{FFFD}b\u{FFFD}" && LandingHTML.escape("\u{1}\u{7F}") == "\u{1}\u{7F}")
+    }
+
+    @Test func hugeNumbersFromTheApplianceDoNotTrap() {
+        let huge = BackupJobDetails(location: "sftp://x", type: "MANUAL", description: Self.message("b"), status: .succeeded,
+                                    duration: .max, size: .max, progress: .init(total: .max, completed: .min, message: Self.message("s")))
+        var backups = BackupSnapshot()
+        backups.jobsListed = .max
+        backups.newest = ("20261122-100000-1", huge)
+        backups.lastSuccess = backups.newest
+        var snapshot = ScrapeSnapshot()
+        snapshot.backup = .success(backups)
+        snapshot.reconciliation = .success(ReconciliationJob(description: Self.message("d"), status: .running, startTime: Date(timeIntervalSince1970: -1e300),
+                                                             progress: .max))
+        snapshot.restore = .success(RestoreJob(state: .inProgress, progress: .min))
+        snapshot.duration = .seconds(Int64.max)
+        snapshot.finishedAt = Date(timeIntervalSince1970: 1e300)
+        let html = Self.page(snapshot)
+        #expect(html.contains("<th>Took</th><td>more than 100000 days</td>"), "\(html)")
+        #expect(html.contains("<th>Size</th><td>9.2 EB</td>") && html.contains("took more than 100000 days."))
+        #expect(html.contains("<th>Started</th><td>more than 100000 days ago<br><small>before the year 1</small></td>"))
+        snapshot.duration = .seconds(Int64.min)
+        #expect(Self.page(snapshot).contains("took 0 ms."))
+    }
+
+    @Test func timesAndSizesAtTheEdgesOfTheirTypes() {
+        #expect(LandingHTML.words(Double(Int64.max)) == "more than 100000 days" && LandingHTML.words(1e300) == "more than 100000 days")
+        #expect(LandingHTML.words(.infinity) == "more than 100000 days" && LandingHTML.words(-.infinity) == "0 seconds")
+        #expect(LandingHTML.words(.nan) == "an unknown time" && LandingHTML.words(100_000 * 86_400) == "100000 days")
+        #expect(LandingHTML.ago(Date(timeIntervalSince1970: 1e300), now: Self.start) == "in more than 100000 days")
+        #expect(LandingHTML.ago(Date(timeIntervalSinceReferenceDate: .infinity), now: Date(timeIntervalSinceReferenceDate: .infinity)) == "at an unknown time")
+        #expect(LandingHTML.utc(Date(timeIntervalSince1970: 1e300)) == "after the year 9999")
+        #expect(LandingHTML.utc(Date(timeIntervalSince1970: -1e300)) == "before the year 1")
+        #expect(LandingHTML.utc(Date(timeIntervalSince1970: .nan)) == "an invalid date")
+        #expect(LandingHTML.utc(Date(timeIntervalSince1970: 253_402_300_799)) == "9999-12-31 23:59:59 UTC")
+        #expect(LandingHTML.bytes(.max) == "9.2 EB" && LandingHTML.bytes(.min) == "-9223372036854775808 bytes")
+        #expect(LandingHTML.percent(.infinity) == 0 && LandingHTML.percent(-.infinity) == 0 && LandingHTML.percent(Double(Int64.max)) == 100)
+    }
+
     @Test func wordsForTimesAndSizes() {
         #expect(LandingHTML.words(1) == "1 second" && LandingHTML.words(42) == "42 seconds")
         #expect(LandingHTML.words(200) == "3 minutes 20 seconds" && LandingHTML.words(3600) == "1 hour")

@@ -14,16 +14,17 @@ public func fuzzExporterConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CI
     invariant(FileManager.default.createFile(atPath: path, contents: Data(fuzzBytes(data, size))), "cannot write \(path)")
     do {
         let config = try ExporterConfig(path: path)
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-")
+        // Bytes: as Characters, the Kelvin sign U+212A equals "K".
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-".utf8)
         for (name, target) in config.targets {
-            invariant(!name.isEmpty && name.allSatisfy(allowed.contains), "target name \(name) accepted")
+            invariant(!name.isEmpty && name.utf8.allSatisfy(allowed.contains), "target name \(name) accepted")
             invariant(ApplianceURL.normalized(target.url) == target.url, "target \(name): \(target.url) does not normalise to itself")
             invariant(target.url.hasPrefix("https://") || target.url.hasPrefix("http://"), "target \(name): scheme of \(target.url)")
             invariant(!target.url.dropFirst(8).contains("/") && !target.url.contains("?") && !target.url.contains("@"), "target \(name): \(target.url) has a path, query or user")
             invariant(config.modules[target.module] != nil, "target \(name) names the missing module \(target.module)")
         }
         for (name, module) in config.modules {
-            invariant(!name.isEmpty && name.allSatisfy(allowed.contains), "module name \(name) accepted")
+            invariant(!name.isEmpty && name.utf8.allSatisfy(allowed.contains), "module name \(name) accepted")
             invariant(module.timeout > .zero && module.timeout <= .seconds(3600), "module \(name): timeout \(module.timeout)")
             invariant(module.sessionIdleTimeout >= .seconds(1) && module.sessionIdleTimeout <= .seconds(86_400), "module \(name): idle \(module.sessionIdleTimeout)")
             invariant(!module.collectors.isEmpty && !module.username.isEmpty, "module \(name): no collector or user")
