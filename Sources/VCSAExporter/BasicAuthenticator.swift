@@ -200,7 +200,10 @@ final class BasicAuthenticator: Sendable {
     private static func credentials(_ authorization: String?) -> (String, String)? {
         guard let authorization, authorization.utf8.count <= 4096, authorization.lowercased().hasPrefix("basic "),
               let decoded = Data(base64Encoded: String(authorization.dropFirst(6).filter { $0 != " " && $0 != "\t" })),
-              let pair = String(data: decoded, encoding: .utf8), let colon = pair.firstIndex(of: ":") else { return nil }
-        return (String(pair[..<colon]), String(pair[pair.index(after: colon)...]))
+              String(data: decoded, encoding: .utf8) != nil else { return nil }
+        // The first colon byte, as Go's strings.Cut: as a Character, a colon after a prepend scalar is not ":".
+        let bytes = Array(decoded)
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        return (String(decoding: bytes[..<colon], as: UTF8.self), String(decoding: bytes[(colon + 1)...], as: UTF8.self))
     }
 }

@@ -45,6 +45,16 @@ import Testing
         #expect(await answer(handler, Self.request("prom", Self.password72)).status == 200, "72 bytes is still a password")
     }
 
+    /// The user ends at the first colon byte, as Go's strings.Cut has it: read as Characters, a
+    /// prepend scalar (U+0600) joined the colon into one, and the pair was refused.
+    @Test func theUserEndsAtTheFirstColonByte() async {
+        let authenticator = BasicAuthenticator(users: ["prom\u{0600}": Self.secretCost4])
+        let allowed = await withCheckedContinuation { done in
+            authenticator.check(Self.basic("prom\u{0600}", "secret"), client: "192.0.2.1:40000") { done.resume(returning: $0) }
+        }
+        #expect(allowed == .allowed)
+    }
+
     // MARK: item 5, the cache of verified pairs
 
     /// Every verified pair used to be kept for good: 150 users (or one user and 150 padded passwords) made 150 entries.
