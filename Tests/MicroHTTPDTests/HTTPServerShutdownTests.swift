@@ -17,8 +17,8 @@ import Glibc
         }
         try server.start()
         let port = server.boundPort
-        let inode = try #require(Self.listeningInode(port: port), "no LISTEN socket on port \(port)")
-        let descriptor = try #require(Self.descriptor(ofSocket: inode))
+        let descriptor = try #require(Self.listeningDescriptor(port: port), "no socket listening on port \(port)")
+        let socket = try #require(Self.link(descriptor))
 
         // One request held by its handler, so that the server has something to drain.
         let client = try #require(Self.connect(port: port))
@@ -29,29 +29,28 @@ import Glibc
 
         server.stopAccepting()
         #expect(Self.connect(port: port) == nil, "a new client is refused at once, not left in the backlog")
-        #expect(Self.link(descriptor) == "socket:[\(inode)]", "the listening descriptor is still open while the daemon runs")
+        #expect(Self.link(descriptor) == socket, "the listening descriptor is still open while the daemon runs")
 
         let stopped = Task { await server.shutdown(drainTimeout: .seconds(10)) }
         held.withLock { $0 }?.respond(.text(200, "answered during the drain"))
         await stopped.value
-        #expect(Self.link(descriptor) != "socket:[\(inode)]", "closed once the daemon has stopped")
+        #expect(Self.link(descriptor) != socket, "closed once the daemon has stopped")
     }
 
-    /// The inode of the TCP socket listening on `port`, from /proc/net/tcp (state 0A is LISTEN).
-    static func listeningInode(port: UInt16) -> String? {
-        let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
-        let local = String(format: ":%04X", port)
-        for line in table.split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: " ")
-            guard fields.count > 9, fields[1].hasSuffix(local), fields[3] == "0A" else { continue }
-            return String(fields[9])
-        }
-        return nil
-    }
-
-    static func descriptor(ofSocket inode: String) -> Int32? {
+    /// The descriptor of this process' socket listening on `port` (SO_ACCEPTCONN and its bound port).
+    static func listeningDescriptor(port: UInt16) -> Int32? {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return entries.compactMap(Int32.init).first { link($0) == "socket:[\(inode)]" }
+        return entries.compactMap(Int32.init).first { descriptor in
+            var listening: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            guard getsockopt(descriptor, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0, listening == 1 else { return false }
+            var address = sockaddr_in()
+            var addressLength = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let named = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &addressLength) }
+            }
+            return named == 0 && address.sin_family == sa_family_t(AF_INET) && UInt16(bigEndian: address.sin_port) == port
+        }
     }
 
     static func link(_ descriptor: Int32) -> String? {
