@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "ApplianceAPITests", dependencies: ["ApplianceAPI", "SpecConformance"], exclude: ["Fixtures"]),
         .testTarget(
             name: "VCSAExporterTests",
-            dependencies: ["VCSAExporter", "vcsa_exporter", "ApplianceAPI", "MicroHTTPD", "TestHarness", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["VCSAExporter", "ApplianceAPI", "MicroHTTPD", "TestHarness", .product(name: "Logging", package: "swift-log")],
             exclude: ["WebConfigFiles"]
         ),
         // Starts the real vcsa_exporter and vcsa_simulator binaries on loopback; shared by the two suites below.

@@ -20,12 +20,17 @@ let targets: [(name: String, dependencies: [Target.Dependency])] = [
     ("FuzzScrapeTimeoutHeader", [root("VCSAExporter")]),
     ("FuzzLandingPage", ["LandingPageCheck", root("VCSAExporter"), root("ApplianceAPI")]),
     ("FuzzApplianceBody", ["LandingPageCheck", root("VCSAExporter"), root("ApplianceAPI")]),
+    ("FuzzLogLine", [root("VCSAExporter"), .product(name: "Logging", package: "swift-log")]),
 ]
 
 let package = Package(
     name: "vcsa_exporter_fuzz",
     platforms: [.macOS(.v15)],
-    dependencies: [.package(name: "vcsa_exporter", path: "..")],
+    dependencies: [
+        .package(name: "vcsa_exporter", path: ".."),
+        // The root's own swift-log (same pin), for FuzzLogLine's Logger types.
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
     targets: [
         // What every fuzz target shares: the invariant check, reading the input, the Prometheus text check.
         .target(name: "FuzzSupport"),

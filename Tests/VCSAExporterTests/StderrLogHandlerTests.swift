@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import vcsa_exporter
+@testable import VCSAExporter
 
 /// The log line's quoting: a value from the appliance stays one logfmt value (or JSON string) on one line.
 @Suite struct StderrLogHandlerTests {
@@ -24,5 +24,22 @@ import Testing
         let json = StderrLogHandler.jsonString(value)
         #expect(!json.utf8.contains(0x0A) && !json.utf8.contains(0x0D) && !json.utf8.contains(0))
         #expect(try JSONDecoder().decode(String.self, from: Data(json.utf8)) == value)
+    }
+
+    /// A whole line: appliance text in the message and a value stays in its field, on one line.
+    @Test func aLineKeepsApplianceTextInItsFields() {
+        let time = Date(timeIntervalSince1970: 1_795_341_600)
+        let line = StderrLogHandler(format: .logfmt, level: .info)
+            .line(time: time, level: .warning, message: "Job failed", metadata: ["error": "ok\r\nlevel=error msg=forged", "target": "vc1"])
+        #expect(line == #"time=2026-11-22T10:00:00.000Z level=warn msg="Job failed" error="ok\r\nlevel=error msg=forged" target=vc1"#)
+        let json = StderrLogHandler(format: .json, level: .info).line(time: time, level: .error, message: "m", metadata: [:])
+        #expect(json == #"{"time":"2026-11-22T10:00:00.000Z","level":"error","msg":"m"}"#)
+    }
+
+    /// Keys come from the code, but one with a space or `=` still could not split into other fields.
+    @Test func keysArePlainWords() {
+        #expect(StderrLogHandler.logfmtKey("probe_target") == "probe_target")
+        #expect(StderrLogHandler.logfmtKey("a b=c\u{0600}") == "a_b_c__")
+        #expect(StderrLogHandler.logfmtKey("") == "_")
     }
 }
