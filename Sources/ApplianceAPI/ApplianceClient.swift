@@ -135,29 +135,32 @@ public final class ApplianceClient: Sendable {
         try? await http.shutdown()
     }
 
-    /// Sends with the shared session; on 401 logs in again once and retries. A 401 on a session
-    /// created during this call is a refused login: it backs off, and that session is logged out.
+    /// Sends with the shared session; on 401 logs in again once and retries. A 401 on a session no
+    /// call has been answered with yet is a refused login: it backs off, and that session is logged out.
     private func authenticated(
         _ operation: APIOperation, method: HTTPMethod, path: String, deadline: ContinuousClock.Instant,
         accept: Transport.Accept = Transport.success
     ) async throws(ApplianceError) -> (Int, [UInt8]) {
-        let started = ContinuousClock.now
         func send(_ session: SessionManager.Session) async throws(ApplianceError) -> (Int, [UInt8]) {
             do {
                 let answer = try await transport.send(operation, method: method, path: path, headers: [(Self.sessionHeader, session.id)],
                                                       deadline: deadline, accept: accept)
-                await sessions.accepted(session.id)
+                if !session.used { await sessions.accepted(session.id) }
                 return answer
-            } catch .api(401, let error) where session.createdAt >= started {
+            } catch .api(401, let error) where !session.used {
                 await sessions.refused(session.id, error: .api(httpStatus: 401, error: error))
                 logOutInBackground(session.id)
                 throw .api(httpStatus: 401, error: error)
+            } catch .api(let status, let error) where !session.used {
+                // Any other HTTP answer (a 500, a 404) means the appliance knows the session.
+                await sessions.accepted(session.id)
+                throw .api(httpStatus: status, error: error)
             }
         }
         let session = try await sessions.session(deadline: deadline)
         do {
             return try await send(session)
-        } catch .api(401, _) where session.createdAt < started {
+        } catch .api(401, _) where session.used {
             logger.info("Session expired; logging in again", metadata: ["operation": "\(operation.rawValue)"])
             await sessions.invalidate(session.id)
         }

@@ -18,9 +18,9 @@ actor SessionManager {
     private let logger: Logger
 
     private var sessionID: String?
-    /// When the current session was created, and with which password.
-    private var loggedInAt: ContinuousClock.Instant?
+    /// The current session's password, and whether a call has been answered with it yet.
     private var sessionPassword: String?
+    private var sessionUsed = false
     private var pendingLogin: Task<Result<Session, ApplianceError>, Never>?
     private var failures = 0
     private var retryAt: ContinuousClock.Instant?
@@ -39,15 +39,16 @@ actor SessionManager {
         self.login = login
     }
 
-    /// A session id and when it was created: a 401 on one created during the call is not an expiry.
+    /// A session id, and whether the appliance has answered a call made with it: a 401 on a session
+    /// never used is a refused login, not an expiry.
     struct Session: Sendable {
         var id: String
-        var createdAt: ContinuousClock.Instant
+        var used: Bool
     }
 
     /// The current session, logging in first when there is none; waits no later than `deadline`.
     func session(deadline: ContinuousClock.Instant) async throws(ApplianceError) -> Session {
-        if let sessionID, let loggedInAt { return Session(id: sessionID, createdAt: loggedInAt) }
+        if let sessionID { return Session(id: sessionID, used: sessionUsed) }
         if closed { throw .transport("the exporter is shutting down") }
         let task: Task<Result<Session, ApplianceError>, Never>
         if let pendingLogin { task = pendingLogin } else { task = try startLogin() }
@@ -83,12 +84,11 @@ actor SessionManager {
         pendingLogin = nil
         switch result {
         case .success(let id):
-            let now = ContinuousClock.now
             sessionID = id
-            loggedInAt = now
             sessionPassword = password
-            // Failures end only once a session has been used: see `refused`.
-            return .success(Session(id: id, createdAt: now))
+            sessionUsed = false
+            // Failures end only once the session has been used: see `accepted` and `refused`.
+            return .success(Session(id: id, used: false))
         case .failure(let error):
             if Self.backsOff(error) { backOff(after: error, password: password, message: "Login failed; backing off") }
             return .failure(error)
@@ -104,22 +104,22 @@ actor SessionManager {
         logger.warning(message, metadata: ["error": "\(error)", "retry_in_seconds": "\(delay.components.seconds)"])
     }
 
-    /// The appliance took `id` for a call: the login worked, and the back-off ends.
+    /// The appliance answered a call made with `id`: the login worked, and the back-off ends.
     func accepted(_ id: String) {
-        guard sessionID == id, failures > 0 || retryAt != nil else { return }
+        guard sessionID == id else { return }
+        sessionUsed = true
         failures = 0
         retryAt = nil
         lastFailure = nil
         failedPassword = nil
     }
 
-    /// The appliance refused a session created during the call (HA nodes behind a load balancer
-    /// that share no sessions do this): a failed login, which backs off, not an expiry; logging in
-    /// again at once would leave one more session on the appliance every scrape. The caller logs it out.
+    /// The appliance refused a session it has never answered a call with (HA nodes behind a load
+    /// balancer that share no sessions do this): a failed login, which backs off, not an expiry;
+    /// logging in again at once would leave one more session on the appliance every scrape. The caller logs it out.
     func refused(_ id: String, error: ApplianceError) {
         guard sessionID == id else { return }
         sessionID = nil
-        loggedInAt = nil
         backOff(after: error, password: sessionPassword ?? "", message: "The appliance refused a session it had just created; backing off")
     }
 
@@ -134,10 +134,7 @@ actor SessionManager {
 
     /// Forgets `id` after the appliance said it is no longer valid (another caller may already have replaced it).
     func invalidate(_ id: String) {
-        if sessionID == id {
-            sessionID = nil
-            loggedInAt = nil
-        }
+        if sessionID == id { sessionID = nil }
     }
 
     /// Stops new logins and hands over the session for logout, after a login in flight (bounded by `deadline`).
@@ -146,10 +143,7 @@ actor SessionManager {
         if let pendingLogin {
             _ = try? await Deadline.race(until: deadline) { await pendingLogin.value }
         }
-        defer {
-            sessionID = nil
-            loggedInAt = nil
-        }
+        defer { sessionID = nil }
         return sessionID
     }
 }

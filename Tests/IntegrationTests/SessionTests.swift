@@ -47,6 +47,28 @@ import Testing
         #expect(exporter.child.output.contains("The appliance refused a session it had just created; backing off"))
     }
 
+    /// The same appliance, with a login slower than the scrape: the first scrape gives up, the login
+    /// finishes in the background, and the next scrape's 401 is on a session never used. Still a
+    /// refused login, not an expiry: one login, and that session is logged out.
+    @Test func aSessionRefusedOnItsFirstUseInALaterScrapeIsStillARefusedLogin() async throws {
+        let simulator = try await Simulator(scenario: "running", extra: ["--unshared-sessions", "--login-latency", "2"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup", "--vcenter.timeout", "1s"])
+        #expect(try await exporter.metrics()["vcsa_up"] == 0, "the scrape's deadline comes before the login's answer")
+        var stats = try await simulator.stats()
+        let deadline = ContinuousClock.now + .seconds(15)
+        while stats.logins < 1 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            stats = try await simulator.stats()
+        }
+        for _ in 0..<3 { #expect(try await exporter.metrics()["vcsa_up"] == 0) }
+        while stats.logouts < 1 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            stats = try await simulator.stats()
+        }
+        #expect(stats.logins == 1, "one login, then the back-off: \(stats)")
+        #expect(stats.logouts == 1 && stats.active_sessions == 0, "the refused session is logged out: \(stats)")
+    }
+
     @Test func sessionIsDeletedOnSIGTERM() async throws {
         let simulator = try await Simulator(scenario: "running")
         let exporter = try await Exporter(simulator: simulator)
