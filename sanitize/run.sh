@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 SANITIZERS=${SANITIZERS:-thread address}
 # Known reports from frames outside this repository's Sources/, one comment each.
 TSAN_SUPPRESSIONS=$PWD/sanitize/tsan.supp
+ASAN_SUPPRESSIONS=$PWD/sanitize/asan.supp
 LSAN_SUPPRESSIONS=$PWD/sanitize/lsan.supp
 
 # Prints how often each report occurred, then each distinct one once (from the first file that has it).
@@ -51,7 +52,7 @@ for sanitizer in $SANITIZERS; do
     echo "== $sanitizer: swift test"
     start=$SECONDS
     export TSAN_OPTIONS="log_path=$reports/tsan:log_exe_name=1:halt_on_error=0:second_deadlock_stack=1:suppressions=$TSAN_SUPPRESSIONS"
-    export ASAN_OPTIONS="log_path=$reports/asan:log_exe_name=1:detect_leaks=1:detect_stack_use_after_return=1"
+    export ASAN_OPTIONS="log_path=$reports/asan:log_exe_name=1:detect_leaks=1:detect_stack_use_after_return=1:suppressions=$ASAN_SUPPRESSIONS"
     export LSAN_OPTIONS="suppressions=$LSAN_SUPPRESSIONS:print_suppressions=0"
     export SWIFT_BACKTRACE=enable=no
     nice -n 10 swift test --skip-build --sanitize="$sanitizer" --scratch-path "$scratch" >"$scratch/logs/test.log" 2>&1

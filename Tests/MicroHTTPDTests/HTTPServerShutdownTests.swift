@@ -25,7 +25,7 @@ import Glibc
         defer { close(client) }
         let request = Array("GET / HTTP/1.1\r\nHost: test\r\n\r\n".utf8)
         #expect(write(client, request, request.count) == request.count)
-        try await Self.eventually { held.withLock { $0 != nil } }
+        try await eventually("the request reaches its handler") { held.withLock { $0 != nil } }
 
         server.stopAccepting()
         #expect(Self.connect(port: port) == nil, "a new client is refused at once, not left in the backlog")
@@ -72,13 +72,5 @@ import Glibc
             return nil
         }
         return socket
-    }
-
-    static func eventually(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw CancellationError() }
-            try await Task.sleep(for: .milliseconds(10))
-        }
     }
 }

@@ -29,7 +29,7 @@ import Testing
         client.standardOutput = FileHandle.nullDevice
         client.standardError = FileHandle.nullDevice
         try client.run()
-        try await Self.eventually { credentials.sessions(holding: first!) == 1 }
+        try await eventually("the handshake hands out the first certificate") { credentials.sessions(holding: first!) == 1 }
 
         // Far more replacements than the 16 that used to be kept.
         for _ in 0..<40 {
@@ -39,9 +39,9 @@ import Testing
         #expect(firstAlive != nil, "the open connection's certificate was freed")
 
         kill(client.processIdentifier, SIGKILL)
-        try await Self.eventually { !client.isRunning }
+        try await eventually("openssl s_client exits") { !client.isRunning }
         try input.fileHandleForWriting.close()
-        try await Self.eventually { firstAlive == nil }
+        try await eventually("the closed connection frees the first certificate") { firstAlive == nil }
         await server.shutdown(drainTimeout: .seconds(1))
     }
 
@@ -55,13 +55,5 @@ import Testing
         try openssl.run()
         while openssl.isRunning { usleep(5_000) }
         return (try String(contentsOfFile: directory + "/cert.pem", encoding: .utf8), try String(contentsOfFile: directory + "/key.pem", encoding: .utf8))
-    }
-
-    static func eventually(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw CancellationError() }
-            try await Task.sleep(for: .milliseconds(10))
-        }
     }
 }
