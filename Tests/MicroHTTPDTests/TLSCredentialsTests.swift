@@ -1,3 +1,4 @@
+import CGnuTLS
 import Foundation
 @testable import MicroHTTPD
 import Synchronization
@@ -20,15 +21,8 @@ import Testing
         }
         try server.start()
 
-        // A client that completes its handshake and keeps the connection open (stdin stays open).
-        let client = Process()
-        client.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        client.arguments = ["s_client", "-connect", "127.0.0.1:\(server.boundPort)", "-quiet"]
-        let input = Pipe()
-        client.standardInput = input
-        client.standardOutput = FileHandle.nullDevice
-        client.standardError = FileHandle.nullDevice
-        try client.run()
+        // A client that completes its handshake and keeps the connection open.
+        let client = try #require(TLSClient(port: server.boundPort), "no TLS handshake with the server")
         try await eventually("the handshake hands out the first certificate") { credentials.sessions(holding: first!) == 1 }
 
         // Far more replacements than the 16 that used to be kept.
@@ -38,9 +32,7 @@ import Testing
         first = nil
         #expect(firstAlive != nil, "the open connection's certificate was freed")
 
-        kill(client.processIdentifier, SIGKILL)
-        try await eventually("openssl s_client exits") { !client.isRunning }
-        try input.fileHandleForWriting.close()
+        client.close()
         try await eventually("the closed connection frees the first certificate") { firstAlive == nil }
         await server.shutdown(drainTimeout: .seconds(1))
     }
@@ -55,5 +47,35 @@ import Testing
         try openssl.run()
         while openssl.isRunning { usleep(5_000) }
         return (try String(contentsOfFile: directory + "/cert.pem", encoding: .utf8), try String(contentsOfFile: directory + "/key.pem", encoding: .utf8))
+    }
+}
+
+/// A GnuTLS client connection on loopback that has completed its handshake (certificates not verified).
+final class TLSClient {
+    private let socket: Int32
+    private var session: gnutls_session_t?
+    private var credentials: gnutls_certificate_credentials_t?
+
+    init?(port: UInt16) {
+        guard let socket = HTTPServerShutdownTests.connect(port: port) else { return nil }
+        self.socket = socket
+        guard gnutls_certificate_allocate_credentials(&credentials) >= 0, gnutls_init(&session, UInt32(GNUTLS_CLIENT)) >= 0,
+              gnutls_set_default_priority(session) >= 0,
+              gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, UnsafeMutableRawPointer(credentials)) >= 0 else { return nil }
+        gnutls_transport_set_int2(session, socket, socket)
+        var result: Int32
+        repeat { result = gnutls_handshake(session) } while result < 0 && gnutls_error_is_fatal(result) == 0
+        guard result >= 0 else { return nil }
+    }
+
+    func close() {
+        if let session { gnutls_deinit(session) }
+        session = nil
+        Glibc.close(socket)
+    }
+
+    deinit {
+        close()
+        if let credentials { gnutls_certificate_free_credentials(credentials) }
     }
 }
