@@ -100,6 +100,7 @@ step "systemd-analyze security: exposure at most 2.0" systemd_unit security
 step "hadolint deploy/docker/Dockerfile" "$VENV/bin/hadolint" deploy/docker/Dockerfile
 step "yamllint deploy/ dashboards/" yaml_lint
 step "dashboard JSON model and provisioning" "$PYTHON" deploy/tests/dashboard_check.py
+step "README metrics table vs served families: names, types, labels" "$PYTHON" deploy/tests/readme_metrics_check.py "$BIN_DIR"
 step "live: simulator -> exporter -> Prometheus with the shipped rules" "$PYTHON" deploy/tests/prometheus_e2e.py "$BIN_DIR"
 step "demo: Ctrl-C stops it all (logout first), ports freed" bash deploy/tests/demo_stop.sh "$BIN_DIR"
 
