@@ -1,4 +1,5 @@
 import CMicroHTTPD
+import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -186,12 +187,44 @@ public final class HTTPServer: Sendable {
         }
         // Let the last answers reach their clients.
         try? await Task.sleep(for: .milliseconds(20))
-        MHD_stop_daemon(daemon.pointer)
+        guard await Self.stop(daemon, within: Self.stopTimeout) else { return }
         let listener = state.withLock { state in
             defer { state.quiescedListener = -1 }
             return state.quiescedListener
         }
         if listener >= 0 { close(listener) }
+    }
+
+    /// How long `MHD_stop_daemon` may take before shutdown goes on without it.
+    static let stopTimeout: Duration = .seconds(5)
+
+    /// Calls `MHD_stop_daemon` on a Dispatch thread and waits for it at most `timeout`: it joins
+    /// the daemon's thread, which was once seen (under ThreadSanitizer) asleep in epoll_wait after
+    /// the wake-up, and a stuck join must not keep the process from logging out and exiting.
+    /// Returns false when it did not return in time (the daemon, its thread and its socket are then left as they are).
+    private static func stop(_ daemon: DaemonHandle, within timeout: Duration) async -> Bool {
+        let outcome = Mutex<(done: Bool?, waiter: CheckedContinuation<Bool, Never>?)>((nil, nil))
+        let finish = { @Sendable (stopped: Bool) in
+            let waiter = outcome.withLock { state -> CheckedContinuation<Bool, Never>? in
+                guard state.done == nil else { return nil }
+                state.done = stopped
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: stopped)
+        }
+        DispatchQueue.global().async {
+            MHD_stop_daemon(daemon.pointer)
+            finish(true)
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Int(timeout.components.seconds))) { finish(false) }
+        return await withCheckedContinuation { continuation in
+            let done = outcome.withLock { state -> Bool? in
+                if state.done == nil { state.waiter = continuation }
+                return state.done
+            }
+            if let done { continuation.resume(returning: done) }
+        }
     }
 
     /// Ends a drain in progress at once: what is still unanswered gets 503 (a second signal asks for this).
