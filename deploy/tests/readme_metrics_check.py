@@ -25,7 +25,6 @@ import pathlib
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+# The live e2e test's way of finding a free loopback port (this folder is on sys.path when run as a script).
+from prometheus_e2e import free_port
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -47,12 +49,6 @@ processes = []  # (name, Popen, log path), in start order
 
 
 # --- processes ------------------------------------------------------------------------------
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def start(name, argv, workdir):
     log = workdir / f"{name}.log"
