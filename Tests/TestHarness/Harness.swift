@@ -147,6 +147,9 @@ public struct HTTPResult: Sendable {
 public let testClient: HTTPClient = {
     var configuration = HTTPClient.Configuration(decompression: .disabled)
     configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+    // Below the servers' 10 s idle timeout: a pooled connection the server is closing is never reused
+    // (a slow machine met "remote connection closed" when both ran out at once).
+    configuration.connectionPool.idleTimeout = .seconds(5)
     return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
 }()
 
