@@ -256,13 +256,4 @@ import Testing
         #expect(await bad.waitForExit() == 2)
         #expect(bad.output.contains("targets.vc2.module: no module named \"missing\""), "\(bad.output)")
     }
-
-    /// Polls `condition` for up to 10 s.
-    func eventually(_ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else { throw HarnessError("condition not met within 10 s") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-    }
 }

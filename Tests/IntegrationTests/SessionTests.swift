@@ -47,7 +47,7 @@ import Testing
         let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup", "--vcenter.timeout", "1s"])
         let started = ContinuousClock.now
         #expect(try await exporter.metrics()["vcsa_up"] == 0, "the scrape's deadline comes before the login's answer")
-        try await Self.eventually { try await simulator.stats().logins >= 1 }
+        try await eventually { try await simulator.stats().logins >= 1 }
         for _ in 0..<3 { #expect(try await exporter.metrics()["vcsa_up"] == 0) }
         try await Self.expectBackedOffAndLoggedOut(simulator, exporter, since: started)
     }
@@ -63,15 +63,6 @@ import Testing
         #expect(stats.logins >= 1 && stats.logins <= windows, "at most one login per 30 s back-off window: \(stats), \(windows) window(s)")
         #expect(stats.logouts == stats.logins && stats.active_sessions == 0, "every refused session is logged out: \(stats)")
         #expect(exporter.child.output.contains("The appliance refused a session it had just created; backing off"))
-    }
-
-    /// Polls `condition`, bounded.
-    static func eventually(_ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else { throw HarnessError("condition not met within 30 s") }
-            try await Task.sleep(for: .milliseconds(50))
-        }
     }
 
     @Test func sessionIsDeletedOnSIGTERM() async throws {

@@ -184,3 +184,13 @@ public func parseMetrics(_ text: String) -> [String: Double] {
     }
     return samples
 }
+
+/// Polls `condition` until it holds, for up to `timeout`: for what another process does on its own
+/// time (a logout, a reload), never to assert how fast.
+public func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw HarnessError("condition not met within \(timeout)") }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
