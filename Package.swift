@@ -87,7 +87,7 @@ let package = Package(
         ),
         // Checks JSON bodies against the vSphere spec extract (spec/vsphere/recovery-api.json).
         .target(name: "SpecConformance", dependencies: ["ApplianceAPI"], path: "Tests/SpecConformance"),
-        .testTarget(name: "MicroHTTPDTests", dependencies: ["MicroHTTPD", "CGnuTLS"]),
+        .testTarget(name: "MicroHTTPDTests", dependencies: ["MicroHTTPD", "CGnuTLS", "TestHarness"]),
         .testTarget(name: "ApplianceAPITests", dependencies: ["ApplianceAPI", "SpecConformance"], exclude: ["Fixtures"]),
         .testTarget(
             name: "VCSAExporterTests",

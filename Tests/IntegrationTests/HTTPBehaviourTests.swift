@@ -179,24 +179,6 @@ enum BuildVersion {
     static let version = "0.1.0"
 }
 
-/// Runs a command with optional stdin; returns its exit status and combined output.
-func run(_ command: String, _ arguments: [String], input: String? = nil) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [command] + arguments
-    let output = Pipe()
-    let stdin = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    process.standardInput = stdin
-    try process.run()
-    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-    try stdin.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    guard reap(process) else { throw HarnessError("\(command) did not exit") }
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
 func gunzip(_ bytes: [UInt8]) throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("scrape-\(UUID().uuidString).gz").path
     FileManager.default.createFile(atPath: path, contents: Data(bytes))

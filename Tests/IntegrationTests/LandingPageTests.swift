@@ -145,21 +145,23 @@ enum Chromium {
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("vcsa-chromium-\(UUID().uuidString)")
         let stdout = profile.path + ".out", stderr = profile.path + ".err"
         defer { for path in [profile.path, stdout, stderr] { try? FileManager.default.removeItem(atPath: path) } }
-        FileManager.default.createFile(atPath: stdout, contents: nil)
-        FileManager.default.createFile(atPath: stderr, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["--kill-after=5", "\(seconds)", path, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                             "--no-first-run", "--user-data-dir=\(profile.path)"] + arguments
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdout))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderr))
-        try process.run()
-        guard reap(process, timeout: .seconds(seconds + 10)) else { throw HarnessError("chromium did not exit") }
+        let out = try Libc.open(stdout, O_WRONLY | O_CREAT | O_TRUNC), err = try Libc.open(stderr, O_WRONLY | O_CREAT | O_TRUNC)
+        let null = try Libc.open("/dev/null", O_RDONLY)
+        defer { close(out); close(err); close(null) }
+        let process = try Spawned("/usr/bin/timeout", ["--kill-after=5", "\(seconds)", path, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                                                      "--no-first-run", "--user-data-dir=\(profile.path)"] + arguments,
+                                  stdin: null, stdout: out, stderr: err)
+        let deadline = ContinuousClock.now + .seconds(seconds + 10)
+        while process.isRunning && ContinuousClock.now < deadline { usleep(5_000) }
+        guard let status = process.terminationStatus else {
+            process.kill()
+            throw HarnessError("chromium did not exit")
+        }
         let output = (try? String(contentsOfFile: stdout, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
+        guard status == 0 else {
             let log = (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""
-            throw HarnessError("chromium \(arguments.joined(separator: " ")) exited \(process.terminationStatus)"
-                               + (process.terminationStatus == 124 ? " (killed after \(seconds) s)" : "") + ":\n\(log.suffix(2000))")
+            throw HarnessError("chromium \(arguments.joined(separator: " ")) exited \(status)"
+                               + (status == 124 ? " (killed after \(seconds) s)" : "") + ":\n\(log.suffix(2000))")
         }
         return output
     }

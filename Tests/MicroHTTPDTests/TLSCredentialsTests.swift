@@ -2,6 +2,7 @@ import CGnuTLS
 import Foundation
 @testable import MicroHTTPD
 import Synchronization
+import TestHarness
 import Testing
 
 /// A replaced server certificate stays alive while a connection that received it is open
@@ -38,14 +39,9 @@ import Testing
     }
 
     static func selfSigned(in directory: String) throws -> (String, String) {
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-                             "-subj", "/CN=127.0.0.1", "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem"]
-        openssl.standardOutput = FileHandle.nullDevice
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        while openssl.isRunning { usleep(5_000) }
+        let (status, output) = try run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                                                   "-subj", "/CN=127.0.0.1", "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem"])
+        guard status == 0 else { throw HarnessError("openssl req: \(output)") }
         return (try String(contentsOfFile: directory + "/cert.pem", encoding: .utf8), try String(contentsOfFile: directory + "/key.pem", encoding: .utf8))
     }
 }

@@ -37,8 +37,8 @@ func raiseOpenFileLimit() -> Int {
     return Int(clamping: limit.rlim_cur)
 }
 
-/// How a child ended, for messages: Foundation reports a signal's number as the status.
+/// How a child ended, for messages: the status is a signal's number when a signal ended it.
 func exitSummary(_ child: ChildProcess, _ status: Int32?) -> String {
     guard let status else { return "still running" }
-    return child.process.terminationReason == .uncaughtSignal ? "killed by signal \(status)" : "exit status \(status)"
+    return child.process.endedBySignal ? "killed by signal \(status)" : "exit status \(status)"
 }

@@ -59,46 +59,40 @@ private func canBind(_ port: Int) -> Bool {
     return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
 }
 
-/// A child process whose stdout and stderr go to a file we can read back.
+/// A child process whose stdout and stderr go to a file we can read back; its stdin is /dev/null.
 public final class ChildProcess: @unchecked Sendable {
-    public let process = Process()
+    public let process: Spawned
     public let logPath: String
 
     public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         logPath = FileManager.default.temporaryDirectory.appendingPathComponent("vcsa-test-\(UUID().uuidString).log").path
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        let log = try Libc.open(logPath, O_WRONLY | O_CREAT | O_TRUNC)
+        defer { close(log) }
+        let null = try Libc.open("/dev/null", O_RDONLY)
+        defer { close(null) }
         var env = ProcessInfo.processInfo.environment
         env["VCSA_PASSWORD"] = nil
         env["VCSA_USERNAME"] = nil
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        LiveChildren.add(process.processIdentifier)
+        process = try Spawned(executable, arguments, environment: env, stdin: null, stdout: log, stderr: log)
+        LiveChildren.add(process.pid)
     }
 
     public var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-    public var pid: Int32 { process.processIdentifier }
+    public var pid: Int32 { process.pid }
+    public var isRunning: Bool { process.isRunning }
 
-    public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    public func signal(_ number: Int32) { if process.isRunning { kill(process.pid, number) } }
 
     /// Waits for exit; returns the exit status (nil on timeout).
     public func waitForExit(timeout: Duration = .seconds(10)) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        return process.isRunning ? nil : process.terminationStatus
+        await process.wait(timeout: timeout)
+        return process.terminationStatus
     }
 
     public func stop() {
-        if process.isRunning {
-            signal(SIGKILL)
-            reap(process)
-        }
-        LiveChildren.remove(process.processIdentifier)
+        process.kill()
+        LiveChildren.remove(process.pid)
         try? FileManager.default.removeItem(atPath: logPath)
     }
 }
@@ -123,17 +117,6 @@ private enum LiveChildren {
     static func killAll() {
         for pid in pids.withLock({ $0 ?? [] }) { kill(pid, SIGKILL) }
     }
-}
-
-/// Waits, bounded, for a child to end. Foundation's `waitUntilExit` runs a run loop on the calling
-/// thread and was seen to hang for good when several test threads waited at once (with both
-/// cooperative threads blocked, the whole suite stops); polling `isRunning` cannot hang.
-/// Returns false when the child still runs at `timeout`.
-@discardableResult
-public func reap(_ process: Process, timeout: Duration = .seconds(30)) -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning && ContinuousClock.now < deadline { usleep(5_000) }
-    return !process.isRunning
 }
 
 public struct HTTPResult: Sendable {

@@ -15,14 +15,8 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("webconfig-\(UUID().uuidString)").path
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for (name, subject) in [("server", "/CN=localhost"), ("ca", "/CN=test-ca"), ("client", "/CN=client")] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-                                 "-subj", subject, "-keyout", "\(directory)/\(name).key", "-out", "\(directory)/\(name).pem"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try? process.run()
-            reap(process)
+            _ = try? run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                                     "-subj", subject, "-keyout", "\(directory)/\(name).key", "-out", "\(directory)/\(name).pem"])
         }
         return directory
     }()
