@@ -13,11 +13,13 @@ public final class ExporterHandler: Sendable {
     let admin: AdminAPI?
     let webConfig: WebConfigStore?
     let logger: Logger
+    let routes: RouteTable
     private let limit: InFlightLimit
 
     public init(options: ExporterOptions, client: ApplianceClient?, stats: APICallStats, probes: ProbeTargets?, admin: AdminAPI?,
                 webConfig: WebConfigStore? = nil, logger: Logger) {
         self.options = options
+        self.routes = RouteTable(telemetryPath: options.telemetryPath)
         self.limit = InFlightLimit(limit: options.maxRequests)
         self.probes = probes
         self.admin = admin
@@ -34,37 +36,32 @@ public final class ExporterHandler: Sendable {
 
     /// Routes a request. Cheap answers are given on the spot; the rest answer through `responder` later.
     public func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
-        let readOnly = [options.telemetryPath, Self.probePath, "/", "/-/healthy", "/-/ready"].contains(request.path)
-        if readOnly && request.method != "GET" && request.method != "HEAD" {
-            return responder.respond(.text(405, "Method Not Allowed", headers: [("Allow", "GET, HEAD")]))
+        guard let route = routes.route(for: request.path) else { return responder.respond(.text(404, "Not Found")) }
+        if route.readOnly && !route.methods.contains(request.method) {
+            return responder.respond(.text(405, "Method Not Allowed", headers: [("Allow", route.allow)]))
         }
-        switch request.path {
-        case options.telemetryPath:
+        switch route.endpoint {
+        case .metrics:
             guard let appliance else { return responder.respond(ownMetrics()) }
             guard let admitted = limit.admit(responder) else { return responder.respond(InFlightLimit.refusal) }
             appliance.scrape(request, admitted)
-        case Self.probePath:
+        case .probe:
             probe(request, responder)
-        case "/":
+        case .landingPage:
             Task { [self] in responder.respond(await landingPage().response()) }
-        case "/-/healthy":
+        case .healthy:
             responder.respond(.text(200, "Healthy"))
-        case "/-/ready":
+        case .ready:
             // Ready once the configuration is loaded, which is before the server starts; not tied to vCenter.
             responder.respond(.text(200, "Ready"))
-        case Self.reloadPath:
-            reload(request, responder)
-        case AdminAPI.cancelPath:
+        case .reload:
+            reload(request, route, responder)
+        case .cancel:
             guard let admin else { return responder.respond(.text(404, "Not Found (the admin API is off; see --web.enable-admin-api)")) }
             guard let admitted = limit.admit(responder) else { return responder.respond(InFlightLimit.refusal) }
             Task { admitted.respond(await admin.handle(request)) }
-        default:
-            responder.respond(.text(404, "Not Found"))
         }
     }
-
-    static let probePath = "/probe"
-    static let reloadPath = "/-/reload"
 
     /// `GET /probe?target=NAME[&module=MODULE]`: one allow-listed appliance's families, nothing of the exporter's own.
     func probe(_ request: HTTPRequest, _ responder: HTTPResponder) {
@@ -87,11 +84,11 @@ public final class ExporterHandler: Sendable {
         }
     }
 
-    /// `POST /-/reload`, as Prometheus serves it: only with `--web.enable-lifecycle`.
-    func reload(_ request: HTTPRequest, _ responder: HTTPResponder) {
+    /// `POST /-/reload`, as Prometheus serves it: only with `--web.enable-lifecycle`, which is checked first.
+    func reload(_ request: HTTPRequest, _ route: Route, _ responder: HTTPResponder) {
         guard options.enableLifecycle else { return responder.respond(.text(403, "Lifecycle API is not enabled (--web.enable-lifecycle)")) }
-        guard request.method == "POST" || request.method == "PUT" else {
-            return responder.respond(.text(405, "Method Not Allowed", headers: [("Allow", "POST, PUT")]))
+        guard route.methods.contains(request.method) else {
+            return responder.respond(.text(405, "Method Not Allowed", headers: [("Allow", route.allow)]))
         }
         guard let probes else { return responder.respond(.text(400, "Bad Request: there is no --config.file to reload")) }
         // Counted like a scrape: each waits for a read of a file of up to 10,000 targets.

@@ -55,7 +55,7 @@ struct LandingPage {
         <body>
         <h1>VCSA Exporter</h1>
         <p>Prometheus exporter for vCenter Server Appliance recovery jobs. Version \(escape(BuildInfo.version)).</p>
-        <nav><a href="\(escape(options.telemetryPath))">Metrics</a><a href="/-/healthy">Health</a><a href="/-/ready">Readiness</a></nav>
+        <nav>\(navigation)</nav>
         \(appliance)
         \(targets)
         <section class="config"><h2>Configuration</h2>
@@ -65,6 +65,11 @@ struct LandingPage {
         </body>
         </html>
         """
+    }
+
+    /// A link to each route that asks for one.
+    var navigation: String {
+        RouteTable(telemetryPath: options.telemetryPath).routes.compactMap { route in route.link.map { "<a href=\"\(LandingHTML.escape(route.path))\">\($0)</a>" } }.joined()
     }
 
     /// A config file may list 10,000 targets: the page shows the first ones, in name order.

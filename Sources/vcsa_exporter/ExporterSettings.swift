@@ -68,7 +68,7 @@ extension VCSAExporterCommand {
         guard (1...Int(UInt32.max)).contains(maxConnectionsPerIP) else {
             throw StartupError("--web.max-connections-per-ip: must be from 1 to \(UInt32.max)")
         }
-        guard telemetryPath.hasPrefix("/"), !["/", "/-/healthy", "/-/ready", "/-/reload", "/probe", AdminAPI.cancelPath].contains(telemetryPath) else {
+        guard telemetryPath.hasPrefix("/"), !RouteTable.fixedPaths.contains(telemetryPath) else {
             throw StartupError("--web.telemetry-path: \"\(telemetryPath)\" must start with / and not be a path the exporter already serves")
         }
         if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
