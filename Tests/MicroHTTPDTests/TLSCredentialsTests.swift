@@ -48,7 +48,7 @@ import Testing
 
 /// A GnuTLS client connection on loopback that has completed its handshake (certificates not verified).
 final class TLSClient {
-    private let socket: Int32
+    private var socket: Int32
     private var session: gnutls_session_t?
     private var credentials: gnutls_certificate_credentials_t?
 
@@ -64,10 +64,13 @@ final class TLSClient {
         guard result >= 0 else { return nil }
     }
 
+    /// Closes once: deinit calls it again, and a second close(2) would close whatever descriptor
+    /// took the number since (CI saw a NIO socket of another test closed that way, and NIO trap on EBADF).
     func close() {
         if let session { gnutls_deinit(session) }
         session = nil
-        Glibc.close(socket)
+        if socket >= 0 { Glibc.close(socket) }
+        socket = -1
     }
 
     deinit {
