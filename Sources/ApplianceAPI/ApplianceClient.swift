@@ -34,10 +34,10 @@ public final class ApplianceClient: Sendable {
             do {
                 certificates = try NIOSSLCertificate.fromPEMFile(caFile)
             } catch {
-                throw ApplianceConfigurationError(field: "--vcenter.tls.ca-file", reason: "cannot read PEM certificates from \(caFile): \(error)")
+                throw ApplianceConfigurationError(field: .caFile, reason: "cannot read PEM certificates from \(caFile): \(error)")
             }
             guard !certificates.isEmpty else {
-                throw ApplianceConfigurationError(field: "--vcenter.tls.ca-file", reason: "\(caFile) holds no PEM certificate")
+                throw ApplianceConfigurationError(field: .caFile, reason: "\(caFile) holds no PEM certificate")
             }
             tls.trustRoots = .certificates(certificates)
         }
@@ -197,8 +197,11 @@ struct LegacyValue<T: Decodable>: Decodable {
     var value: T
 }
 
+/// Which part of an `ApplianceConfiguration` is unusable, and why; the caller names it as its user
+/// knows it (a flag, a config file field).
 public struct ApplianceConfigurationError: Error, CustomStringConvertible {
-    public var field: String
+    public enum Field: String, Sendable { case caFile = "CA file" }
+    public var field: Field
     public var reason: String
-    public var description: String { "\(field): \(reason)" }
+    public var description: String { "\(field.rawValue): \(reason)" }
 }

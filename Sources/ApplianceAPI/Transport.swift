@@ -41,7 +41,7 @@ struct Transport: Sendable {
                     let collected = try await response.body.collect(upTo: maxBodyBytes)
                     return (Int(response.status.code), Array(collected.readableBytesView))
                 } catch {
-                    throw ApplianceClient.classify(error, maxBody: maxBodyBytes)
+                    throw Transport.classify(error, maxBody: maxBodyBytes)
                 }
             }
         } catch {
@@ -57,7 +57,7 @@ struct Transport: Sendable {
         do {
             return try ApplianceJSON.decoder().decode(T.self, from: Data(body))
         } catch {
-            throw invalid(operation, ApplianceClient.describe(error))
+            throw invalid(operation, Transport.describe(error))
         }
     }
 
@@ -70,9 +70,8 @@ struct Transport: Sendable {
         observer(.failure(operation, error))
         return error
     }
-}
 
-extension ApplianceClient {
+    /// What went wrong on the wire, as the error types the metrics count by.
     static func classify(_ error: Error, maxBody: Int) -> ApplianceError {
         if error is NIOTooManyBytesError { return .invalidResponse("answer larger than \(maxBody) bytes") }
         if let error = error as? HTTPClientError {
@@ -86,6 +85,7 @@ extension ApplianceClient {
         return .transport(String(describing: error))
     }
 
+    /// A decoding failure in words an operator can act on: which field, what was expected.
     static func describe(_ error: Error) -> String {
         guard let error = error as? DecodingError else { return String(describing: error) }
         func path(_ context: DecodingError.Context) -> String {

@@ -162,7 +162,7 @@ struct VCSAExporterCommand: AsyncParsableCommand {
                                                           caFile: caFile, insecureSkipVerify: insecureSkipVerify),
                     logger: logger, observer: { stats.record($0) })
             } catch {
-                throw StartupError(error.description)
+                throw StartupError("--vcenter.tls.ca-file: \(error.reason)")
             }
         }
         let admin = settings.adminToken.flatMap { token in client.map { AdminAPI(token: token, client: $0, timeout: settings.timeout, logger: logger) } }

@@ -49,7 +49,7 @@ private func decoded<T: Decodable>(_ type: T.Type, _ body: [UInt8], _ operation:
     do {
         return .success(try ApplianceJSON.decoder().decode(T.self, from: Data(body)))
     } catch {
-        return .failure(.invalidResponse("\(operation.rawValue): \(ApplianceClient.describe(error))"))
+        return .failure(.invalidResponse("\(operation.rawValue): \(Transport.describe(error))"))
     }
 }
 
