@@ -10,14 +10,6 @@ import MicroHTTPD
 /// errors), where the metrics are, and what the exporter is configured to do. Plain HTML and CSS:
 /// no script, nothing loaded from elsewhere. It never calls the appliance.
 struct LandingPage {
-    struct ProbeTarget {
-        var name: String
-        var url: String
-        var module: String
-        /// How its last probe went; nil when it has not been probed lately.
-        var up: Bool?
-    }
-
     var options: ExporterOptions
     /// The last scrape's result (nil before the first scrape); the page never calls the appliance.
     var snapshot: ScrapeSnapshot?
@@ -25,7 +17,7 @@ struct LandingPage {
     var backupUnsupported: Bool
     var adminEnabled: Bool
     /// `--config.file`'s targets, each with a link to its probe.
-    var probeTargets: [ProbeTarget] = []
+    var probeTargets: [ProbeTargets.Summary] = []
     /// What "ago" counts from.
     var now = Date()
 

@@ -276,13 +276,22 @@ public final class ProbeTargets: Sendable {
         for target in targets { Task { await target.close(deadline: deadline) } }
     }
 
-    /// Each configured target and how its last probe went (nil: not probed since it was last idle), for the landing page.
-    var summaries: [LandingPage.ProbeTarget] {
+    /// One configured target as the registry knows it: plain data, for whoever shows it.
+    struct Summary: Sendable {
+        var name: String
+        var url: String
+        var module: String
+        /// How its last probe went; nil when it has not been probed lately.
+        var up: Bool?
+    }
+
+    /// Each configured target and how its last probe went (nil: not probed since it was last idle).
+    var summaries: [Summary] {
         state.withLock { state in
             state.config.targets.keys.sorted().map { name in
                 let entry = state.config.targets[name]!
                 let up = state.active[name]?.snapshot?.up
-                return LandingPage.ProbeTarget(name: name, url: entry.url, module: entry.module, up: up)
+                return Summary(name: name, url: entry.url, module: entry.module, up: up)
             }
         }
     }

@@ -35,7 +35,7 @@ import Testing
         #expect(html.contains("<td>up</td>") && html.contains("<td>not probed lately</td>"))
         #expect(!html.contains("No scrape yet"), "no --vcenter.url appliance: no scrape summary")
         #expect(html.contains("Appliance: none on the metrics path"))
-        let many = (0..<600).map { LandingPage.ProbeTarget(name: "vc\($0)", url: "https://vc\($0)", module: "default", up: nil) }
+        let many = (0..<600).map { ProbeTargets.Summary(name: "vc\($0)", url: "https://vc\($0)", module: "default", up: nil) }
         let long = LandingPage(options: options, snapshot: nil, restoreUnsupported: false, backupUnsupported: false, adminEnabled: false,
                                probeTargets: many).html
         #expect(long.components(separatedBy: "<a href=\"/probe?target=").count - 1 == LandingPage.maxTargetRows)
