@@ -33,6 +33,9 @@ public struct ScrapeSnapshot: Sendable {
     public var lastProgressChange: Date?
     public var duration: Duration = .zero
     public var finishedAt: Date = Date()
+    /// The optional APIs known missing at the round's end (the landing page says so).
+    public var restoreUnsupported = false
+    public var backupUnsupported = false
 
     public init() {}
 

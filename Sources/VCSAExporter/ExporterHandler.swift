@@ -48,7 +48,7 @@ public final class ExporterHandler: Sendable {
         case .probe:
             probe(request, responder)
         case .landingPage:
-            Task { [self] in responder.respond(await landingPage().response()) }
+            Task { [self] in responder.respond(landingPage().response()) }
         case .healthy:
             responder.respond(.text(200, "Healthy"))
         case .ready:
@@ -118,9 +118,11 @@ public final class ExporterHandler: Sendable {
         }
     }
 
-    func landingPage() async -> LandingPage {
-        LandingPage(options: options, snapshot: appliance?.snapshot, restoreUnsupported: await appliance?.scraper.restoreUnsupported ?? false,
-                    backupUnsupported: await appliance?.scraper.backupUnsupported ?? false, adminEnabled: admin != nil,
-                    probeTargets: probes?.summaries ?? [])
+    /// Built from the last round's snapshot: the page never reaches into the scraper.
+    func landingPage() -> LandingPage {
+        let snapshot = appliance?.snapshot
+        return LandingPage(options: options, snapshot: snapshot, restoreUnsupported: snapshot?.restoreUnsupported ?? false,
+                           backupUnsupported: snapshot?.backupUnsupported ?? false, adminEnabled: admin != nil,
+                           probeTargets: probes?.summaries ?? [])
     }
 }

@@ -24,10 +24,6 @@ public actor Scraper {
         self.logger = logger
     }
 
-    /// Shown on the landing page.
-    public var restoreUnsupported: Bool { restoreAPI.unsupported }
-    public var backupUnsupported: Bool { backupAPI.unsupported }
-
     /// What one collector brought back, as it finishes.
     private enum Finished: Sendable {
         case reconciliation((CollectorOutcome<ReconciliationJob?>, Duration))
@@ -85,6 +81,8 @@ public actor Scraper {
         }
         snapshot.finishedAt = Date()
         snapshot.duration = clock.now - started
+        snapshot.restoreUnsupported = restoreAPI.unsupported
+        snapshot.backupUnsupported = backupAPI.unsupported
         return snapshot
     }
 
