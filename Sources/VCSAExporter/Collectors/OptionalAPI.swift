@@ -14,11 +14,12 @@ struct OptionalAPI {
         self.name = name
     }
 
-    /// True while the API is known to be missing and not due for another look.
-    var skipped: Bool { recheckAt.map { ContinuousClock.now < $0 } ?? false }
+    /// True while the API is known to be missing and not due for another look at `now` (a parameter,
+    /// so that tests move time instead of waiting ten minutes).
+    func skipped(at now: ContinuousClock.Instant) -> Bool { recheckAt.map { now < $0 } ?? false }
 
-    /// What a collector's outcome means for the API, and the outcome to report.
-    mutating func record<Value>(_ outcome: CollectorOutcome<Value>, logger: Logger) -> CollectorOutcome<Value> {
+    /// What a collector's outcome, received at `now`, means for the API, and the outcome to report.
+    mutating func record<Value>(_ outcome: CollectorOutcome<Value>, at now: ContinuousClock.Instant, logger: Logger) -> CollectorOutcome<Value> {
         switch outcome {
         case .success:
             recheckAt = nil
@@ -29,7 +30,7 @@ struct OptionalAPI {
                 logger.notice("The appliance does not offer the \(name) API; its metrics are left out", metadata: ["error": "\(error)"])
             }
             unsupported = true
-            recheckAt = .now + Self.recheckInterval
+            recheckAt = now + Self.recheckInterval
             return .unsupported
         case .failure(let error):
             logger.warning("The \(name) scrape failed", metadata: ["error_type": "\(error.errorType)", "error": "\(error)"])

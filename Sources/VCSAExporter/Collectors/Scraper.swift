@@ -41,8 +41,8 @@ public actor Scraper {
         let backups = self.backups
         var snapshot = ScrapeSnapshot()
         // An API known to be missing is not asked: it is already settled.
-        if collectors.contains(.restore) && restoreAPI.skipped { snapshot.restore = .unsupported }
-        if collectors.contains(.backup) && backupAPI.skipped { snapshot.backup = .unsupported }
+        if collectors.contains(.restore) && restoreAPI.skipped(at: started) { snapshot.restore = .unsupported }
+        if collectors.contains(.backup) && backupAPI.skipped(at: started) { snapshot.backup = .unsupported }
         progress(snapshot)
         await withTaskGroup(of: Finished.self) { group in
             if collectors.contains(.reconciliation) {
@@ -68,10 +68,10 @@ public actor Scraper {
                         break
                     }
                 case .restore(let (outcome, duration)):
-                    snapshot.restore = restoreAPI.record(outcome, logger: logger)
+                    snapshot.restore = restoreAPI.record(outcome, at: clock.now, logger: logger)
                     snapshot.restoreDuration = duration
                 case .backup(let (outcome, duration)):
-                    snapshot.backup = backupAPI.record(outcome, logger: logger)
+                    snapshot.backup = backupAPI.record(outcome, at: clock.now, logger: logger)
                     snapshot.backupDuration = duration
                 }
                 snapshot.finishedAt = Date()
