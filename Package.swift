@@ -110,7 +110,8 @@ let package = Package(
             dependencies: [
                 "ApplianceAPI", "SpecConformance", "TestHarness",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]
+            ],
+            exclude: ["Golden"]
         ),
         // Attacks the real binaries: abusive clients, a faulty appliance, signals under load.
         .testTarget(name: "ResilienceTests", dependencies: ["TestHarness"]),
