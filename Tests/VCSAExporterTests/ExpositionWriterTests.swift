@@ -1,3 +1,4 @@
+@testable import ExporterToolkit
 @testable import VCSAExporter
 import Testing
 

@@ -1,3 +1,4 @@
+@testable import ExporterToolkit
 import Foundation
 import Testing
 @testable import VCSAExporter

@@ -136,7 +136,8 @@ public final class WebConfigStore: Sendable {
         }
     }
 
-    func writeMetrics(to writer: inout ExpositionWriter) {
+    /// The web config's own families, when there is a file: whether its last load worked, and when one last did.
+    public func writeMetrics(to writer: inout ExpositionWriter) {
         guard path != nil else { return }
         let (successful, lastSuccess) = live.withLock { ($0.lastReloadSuccessful, $0.lastSuccess) }
         writer.single(reloadSuccessfulName, .gauge, help: "Whether the last load of the web config file worked (the last good one is in use otherwise).", successful ? 1 : 0)
