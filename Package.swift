@@ -101,9 +101,13 @@ let package = Package(
         .testTarget(name: "MicroHTTPDTests", dependencies: ["MicroHTTPD", "CGnuTLS", "TestHarness"]),
         .testTarget(name: "ApplianceAPITests", dependencies: ["ApplianceAPI", "SpecConformance"], exclude: ["Fixtures"]),
         .testTarget(
-            name: "VCSAExporterTests",
-            dependencies: ["VCSAExporter", "ExporterToolkit", "ApplianceAPI", "MicroHTTPD", "TestHarness", .product(name: "Logging", package: "swift-log")],
+            name: "ExporterToolkitTests",
+            dependencies: ["ExporterToolkit", "MicroHTTPD", "TestHarness", .product(name: "Logging", package: "swift-log")],
             exclude: ["WebConfigFiles"]
+        ),
+        .testTarget(
+            name: "VCSAExporterTests",
+            dependencies: ["VCSAExporter", "ExporterToolkit", "ApplianceAPI", "MicroHTTPD", "TestHarness", .product(name: "Logging", package: "swift-log")]
         ),
         // Starts the real vcsa_exporter and vcsa_simulator binaries on loopback; shared by the two suites below.
         .target(

@@ -3,8 +3,8 @@ import Foundation
 import Logging
 import MicroHTTPD
 import Synchronization
+import TestHarness
 import Testing
-@testable import VCSAExporter
 
 @Suite struct WebConfigTests {
     func write(_ yaml: String) throws -> String {
@@ -82,12 +82,4 @@ func answer(_ handler: HTTPHandler, _ request: HTTPRequest) async -> HTTPRespons
     await withCheckedContinuation { continuation in
         handler(request, HTTPResponder { continuation.resume(returning: $0) })
     }
-}
-
-/// Counts under a lock, for tests.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func next() -> Int { lock.lock(); defer { lock.unlock() }; count += 1; return count }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }

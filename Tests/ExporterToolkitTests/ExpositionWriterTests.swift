@@ -1,5 +1,4 @@
 @testable import ExporterToolkit
-@testable import VCSAExporter
 import Testing
 
 @Suite struct ExpositionWriterTests {

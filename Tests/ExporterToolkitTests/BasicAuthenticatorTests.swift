@@ -4,7 +4,6 @@ import Logging
 import MicroHTTPD
 import Synchronization
 import Testing
-@testable import VCSAExporter
 
 /// Basic auth through the web config's handler, as libmicrohttpd calls it (review issue 16, items 5 and 6).
 @Suite struct BasicAuthenticatorTests {
