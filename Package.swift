@@ -10,6 +10,7 @@ let package = Package(
         // The modules as libraries, for the fuzz targets in Fuzz/ (a package of their own).
         .library(name: "MicroHTTPD", targets: ["MicroHTTPD"]),
         .library(name: "ApplianceAPI", targets: ["ApplianceAPI"]),
+        .library(name: "ExporterToolkit", targets: ["ExporterToolkit"]),
         .library(name: "VCSAExporter", targets: ["VCSAExporter"]),
     ],
     dependencies: [
@@ -51,15 +52,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // One API result -> metrics; exposition; admin API; configuration.
+        // What a Prometheus exporter needs besides its product: web config, exposition, logging, SIGHUP; knows nothing of vCenter.
         .target(
-            name: "VCSAExporter",
+            name: "ExporterToolkit",
             dependencies: [
-                "ApplianceAPI",
                 "MicroHTTPD",
                 "CCrypt",
                 "CGnuTLS",
                 "CYAML",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // One API result -> metrics; admin API; configuration.
+        .target(
+            name: "VCSAExporter",
+            dependencies: [
+                "ApplianceAPI",
+                "ExporterToolkit",
+                "MicroHTTPD",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -69,6 +79,7 @@ let package = Package(
             name: "vcsa_exporter",
             dependencies: [
                 "VCSAExporter",
+                "ExporterToolkit",
                 "ApplianceAPI",
                 "MicroHTTPD",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -90,9 +101,13 @@ let package = Package(
         .testTarget(name: "MicroHTTPDTests", dependencies: ["MicroHTTPD", "CGnuTLS", "TestHarness"]),
         .testTarget(name: "ApplianceAPITests", dependencies: ["ApplianceAPI", "SpecConformance"], exclude: ["Fixtures"]),
         .testTarget(
-            name: "VCSAExporterTests",
-            dependencies: ["VCSAExporter", "ApplianceAPI", "MicroHTTPD", "TestHarness", .product(name: "Logging", package: "swift-log")],
+            name: "ExporterToolkitTests",
+            dependencies: ["ExporterToolkit", "MicroHTTPD", "TestHarness", .product(name: "Logging", package: "swift-log")],
             exclude: ["WebConfigFiles"]
+        ),
+        .testTarget(
+            name: "VCSAExporterTests",
+            dependencies: ["VCSAExporter", "ExporterToolkit", "ApplianceAPI", "MicroHTTPD", "TestHarness", .product(name: "Logging", package: "swift-log")]
         ),
         // Starts the real vcsa_exporter and vcsa_simulator binaries on loopback; shared by the two suites below.
         .target(

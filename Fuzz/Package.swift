@@ -13,14 +13,14 @@ let targets: [(name: String, dependencies: [Target.Dependency])] = [
     ("FuzzVAPIBody", [root("ApplianceAPI")]),
     ("FuzzJobJSON", [root("ApplianceAPI")]),
     ("FuzzAPITimestamp", [root("ApplianceAPI")]),
-    ("FuzzWebConfig", [root("VCSAExporter")]),
+    ("FuzzWebConfig", [root("ExporterToolkit")]),
     ("FuzzExporterConfig", [root("VCSAExporter")]),
-    ("FuzzGoDuration", [root("VCSAExporter")]),
+    ("FuzzGoDuration", [root("ExporterToolkit")]),
     ("FuzzListenAddress", [root("MicroHTTPD")]),
     ("FuzzScrapeTimeoutHeader", [root("VCSAExporter")]),
     ("FuzzLandingPage", ["LandingPageCheck", root("VCSAExporter"), root("ApplianceAPI")]),
-    ("FuzzApplianceBody", ["LandingPageCheck", root("VCSAExporter"), root("ApplianceAPI")]),
-    ("FuzzLogLine", [root("VCSAExporter"), .product(name: "Logging", package: "swift-log")]),
+    ("FuzzApplianceBody", ["LandingPageCheck", root("VCSAExporter"), root("ExporterToolkit"), root("ApplianceAPI")]),
+    ("FuzzLogLine", [root("ExporterToolkit"), .product(name: "Logging", package: "swift-log")]),
 ]
 
 let package = Package(

@@ -1,3 +1,5 @@
+import ExporterToolkit
+
 /// What this binary is, for `vcsa_exporter_build_info`, `--version` and the landing page.
 public enum BuildInfo {
     public static let version = "0.1.0"

@@ -1,4 +1,5 @@
 import ApplianceAPI
+import ExporterToolkit
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -105,7 +106,7 @@ extension VCSAExporterCommand {
             logger.warning("--web.admin-token-file is set but the admin API is off (--web.enable-admin-api)")
         }
         let webConfig: WebConfigStore
-        do { webConfig = try WebConfigStore(path: webConfigFile, logger: logger) } catch { throw StartupError(error.description) }
+        do { webConfig = try WebConfigStore(path: webConfigFile, realm: "vcsa_exporter", metricNamespace: "vcsa_exporter", logger: logger) } catch { throw StartupError(error.description) }
         var probes: ProbeTargets?
         if let configFile {
             do { probes = try ProbeTargets(path: configFile, offset: .seconds(timeoutOffset), logger: logger) } catch { throw StartupError(error.description) }

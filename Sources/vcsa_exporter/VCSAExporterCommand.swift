@@ -1,5 +1,6 @@
 import ApplianceAPI
 import ArgumentParser
+import ExporterToolkit
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

@@ -177,3 +177,12 @@ public func eventually(timeout: Duration = .seconds(30), _ condition: () async t
         try await Task.sleep(for: .milliseconds(50))
     }
 }
+
+/// Counts under a lock, for tests.
+public final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    public init() {}
+    public func next() -> Int { lock.lock(); defer { lock.unlock() }; count += 1; return count }
+    public var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}

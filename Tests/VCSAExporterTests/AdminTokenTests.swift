@@ -1,3 +1,4 @@
+import ExporterToolkit
 import Testing
 @testable import VCSAExporter
 

@@ -1,3 +1,4 @@
+import ExporterToolkit
 import Foundation
 import Testing
 @testable import VCSAExporter

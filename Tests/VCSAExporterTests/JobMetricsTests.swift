@@ -1,4 +1,5 @@
 import ApplianceAPI
+import ExporterToolkit
 import Foundation
 import Testing
 @testable import VCSAExporter

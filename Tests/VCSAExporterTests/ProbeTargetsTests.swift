@@ -1,3 +1,4 @@
+import ExporterToolkit
 import Foundation
 import Logging
 import Synchronization

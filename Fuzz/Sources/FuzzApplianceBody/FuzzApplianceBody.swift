@@ -1,4 +1,5 @@
 @testable import ApplianceAPI
+import ExporterToolkit
 import Foundation
 import FuzzSupport
 import LandingPageCheck

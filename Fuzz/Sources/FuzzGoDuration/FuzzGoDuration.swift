@@ -1,5 +1,5 @@
+import ExporterToolkit
 import FuzzSupport
-import VCSAExporter
 
 /// `GoDuration.parse`, for `--vcenter.timeout`. Invariants: no input traps; no duration is negative;
 /// surrounding spaces are refused, as Go's time.ParseDuration refuses them.

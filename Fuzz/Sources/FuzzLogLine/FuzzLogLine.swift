@@ -1,7 +1,7 @@
+@testable import ExporterToolkit
 import Foundation
 import FuzzSupport
 import Logging
-@testable import VCSAExporter
 
 /// `StderrLogHandler`'s line, as appliance text reaches it (job messages, error descriptions, target
 /// names): a message and metadata from the input, in both formats. Invariants: one line (no CR, LF

@@ -1,6 +1,6 @@
+import ExporterToolkit
 import Foundation
 import FuzzSupport
-import VCSAExporter
 
 /// `WebConfig(path:)` loads `--web.config.file`. It reads a path, so each input is written to
 /// `web.yml` in a directory of this process that also holds `cert.pem` and `key.pem`: a config

@@ -1,4 +1,5 @@
 import ApplianceAPI
+import ExporterToolkit
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -120,12 +121,5 @@ enum JobMetrics {
         for (name, _, duration) in collectors {
             writer.sample("vcsa_scrape_collector_duration_seconds", [("collector", name.rawValue)], duration.seconds)
         }
-    }
-}
-
-extension Duration {
-    /// The duration in (fractional) seconds.
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

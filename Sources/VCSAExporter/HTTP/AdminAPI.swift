@@ -1,4 +1,5 @@
 import ApplianceAPI
+import ExporterToolkit
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

@@ -1,4 +1,5 @@
 import ApplianceAPI
+import ExporterToolkit
 import Logging
 import MicroHTTPD
 import Synchronization

@@ -1,4 +1,5 @@
 import ApplianceAPI
+import ExporterToolkit
 import Synchronization
 
 /// Process-lifetime counters of appliance calls: requests by operation, errors by `error_type`.

@@ -1,5 +1,6 @@
 import ApplianceAPI
 import Dispatch
+import ExporterToolkit
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

@@ -1,3 +1,5 @@
+import ExporterToolkit
+
 /// How long a scrape may spend on the appliance: the configured timeout, shortened to fit
 /// Prometheus' own scrape timeout minus an offset, as blackbox_exporter does.
 public struct ScrapeDeadline: Sendable {

@@ -1,3 +1,4 @@
+import ExporterToolkit
 import MicroHTTPD
 import Synchronization
 

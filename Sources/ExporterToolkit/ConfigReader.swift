@@ -6,17 +6,23 @@ import Foundation
 
 /// Reads typed values out of a YAML tree the way Go's strict YAML decoding does for exporter-toolkit:
 /// unknown keys and wrong types are errors, a null value is "not set". Errors name the key path.
-struct ConfigReader {
+public struct ConfigReader {
     let flag: String
     let path: String
 
+    /// `flag` is the option that names the file (`--config.file`, say): errors start with it.
+    public init(flag: String, path: String) {
+        self.flag = flag
+        self.path = path
+    }
+
     /// The error for `key` ("" for the file as a whole).
-    func fail(_ key: String, _ reason: String) -> ConfigFileError {
+    public func fail(_ key: String, _ reason: String) -> ConfigFileError {
         ConfigFileError(flag: flag, path: path, key: key, reason: reason)
     }
 
     /// The file's YAML tree (nil when empty); at most 1 MiB, as a configuration has no reason to be larger.
-    func root() throws(ConfigFileError) -> YAMLNode? {
+    public func root() throws(ConfigFileError) -> YAMLNode? {
         guard let data = FileManager.default.contents(atPath: path) else { throw fail("", "cannot be read") }
         guard data.count <= 1 << 20 else { throw fail("", "is larger than 1 MiB") }
         do { return try YAMLNode.parse(String(decoding: data, as: UTF8.self)) } catch { throw fail("", "is not valid YAML: \(error)") }
@@ -24,20 +30,20 @@ struct ConfigReader {
 
     /// A file named in the config: a relative path is relative to the config file's directory, as
     /// Prometheus and exporter-toolkit resolve them.
-    func file(_ node: YAMLNode?, at key: String) throws(ConfigFileError) -> String? {
+    public func file(_ node: YAMLNode?, at key: String) throws(ConfigFileError) -> String? {
         guard let name = try string(node, at: key), !name.isEmpty else { return nil }
         if name.hasPrefix("/") { return name }
         return URL(fileURLWithPath: path).deletingLastPathComponent().path + "/" + name
     }
 
     /// A Go duration ("30s", "1m30s").
-    func duration(_ node: YAMLNode?, at path: String) throws(ConfigFileError) -> Duration? {
+    public func duration(_ node: YAMLNode?, at path: String) throws(ConfigFileError) -> Duration? {
         guard let text = try string(node, at: path) else { return nil }
         do { return try GoDuration.parse(text) } catch { throw fail(path, "\(error)") }
     }
 
     /// The pairs of a mapping, each key one of `known` (nil: any key); nil for a null or missing node.
-    func mapping(_ node: YAMLNode?, at path: String, known: [String]?) throws(ConfigFileError) -> [(key: String, value: YAMLNode)]? {
+    public func mapping(_ node: YAMLNode?, at path: String, known: [String]?) throws(ConfigFileError) -> [(key: String, value: YAMLNode)]? {
         guard let node, !node.isNull else { return nil }
         guard case .mapping(let pairs) = node.kind else { throw fail(path, "line \(node.line): expected a mapping") }
         for (key, _) in pairs where !(known?.contains(key) ?? true) {
@@ -58,14 +64,14 @@ struct ConfigReader {
     }
 
     /// A scalar as text (Go decodes numbers and booleans into string fields as written).
-    func string(_ node: YAMLNode?, at path: String) throws(ConfigFileError) -> String? {
+    public func string(_ node: YAMLNode?, at path: String) throws(ConfigFileError) -> String? {
         guard let node, !node.isNull else { return nil }
         guard case .scalar(let text, _) = node.kind else { throw fail(path, "line \(node.line): expected a string") }
         return text
     }
 
     /// YAML 1.1 booleans, as Go's YAML decoder reads them (`yes`, `on` and `true` alike); quoted text is not a boolean.
-    func bool(_ node: YAMLNode?, at path: String) throws(ConfigFileError) -> Bool? {
+    public func bool(_ node: YAMLNode?, at path: String) throws(ConfigFileError) -> Bool? {
         guard let node, !node.isNull else { return nil }
         if case .scalar(let text, plain: true) = node.kind {
             if ["true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"].contains(text) { return true }
@@ -75,7 +81,7 @@ struct ConfigReader {
     }
 
     /// A list of strings.
-    func strings(_ node: YAMLNode?, at path: String) throws(ConfigFileError) -> [String]? {
+    public func strings(_ node: YAMLNode?, at path: String) throws(ConfigFileError) -> [String]? {
         guard let node, !node.isNull else { return nil }
         guard case .sequence(let items) = node.kind else { throw fail(path, "line \(node.line): expected a list") }
         var result: [String] = []

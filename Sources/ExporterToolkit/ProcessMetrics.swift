@@ -4,7 +4,7 @@ import Glibc
 
 /// The standard `process_*` metrics, read from /proc/self as the Go client does.
 /// Read with plain system calls: they are on every scrape's path.
-enum ProcessMetrics {
+public enum ProcessMetrics {
     /// Boot time and the kernel's units do not change; read them once.
     private static let bootTime: Double = {
         guard let stat = readFile("/proc/stat"),
@@ -14,7 +14,7 @@ enum ProcessMetrics {
     private static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
     private static let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
 
-    static func write(to writer: inout ExpositionWriter) {
+    public static func write(to writer: inout ExpositionWriter) {
         // The command name in /proc/self/stat may hold spaces, so fields are counted after its closing ')'.
         if let stat = readFile("/proc/self/stat"), let close = stat.lastIndex(of: ")") {
             let fields = stat[stat.index(after: close)...].split(separator: " ")

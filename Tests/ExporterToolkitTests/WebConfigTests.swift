@@ -1,9 +1,10 @@
+@testable import ExporterToolkit
 import Foundation
 import Logging
 import MicroHTTPD
 import Synchronization
+import TestHarness
 import Testing
-@testable import VCSAExporter
 
 @Suite struct WebConfigTests {
     func write(_ yaml: String) throws -> String {
@@ -13,7 +14,7 @@ import Testing
     }
 
     @Test func headersAreAddedAndTheRateLimitAnswers429() async throws {
-        let store = try WebConfigStore(path: try write("http_server_config:\n  headers:\n    X-Frame-Options: deny\nrate_limit:\n  interval: 1h\n  burst: 2\n"), logger: Logger(label: "test"))
+        let store = try WebConfigStore(path: try write("http_server_config:\n  headers:\n    X-Frame-Options: deny\nrate_limit:\n  interval: 1h\n  burst: 2\n"), realm: "vcsa_exporter", metricNamespace: "vcsa_exporter", logger: Logger(label: "test"))
         let handler = store.wrap { _, responder in responder.respond(.text(200, "ok")) }
         let statuses = [await answer(handler, HTTPRequest(method: "GET", path: "/")), await answer(handler, HTTPRequest(method: "GET", path: "/")),
                         await answer(handler, HTTPRequest(method: "GET", path: "/"))]
@@ -23,7 +24,7 @@ import Testing
 
     @Test func basicAuthGuardsTheHandler() async throws {
         // bcrypt of "secret" (cost 4), as htpasswd -nbBC 4 would make.
-        let store = try WebConfigStore(path: try write("basic_auth_users:\n  alice: $2y$04$r/lUtRAmpS7hjGWVeY8o/OGrbJvuARcwAJipgqSsHjiNTeby.oN2a\n"), logger: Logger(label: "test"))
+        let store = try WebConfigStore(path: try write("basic_auth_users:\n  alice: $2y$04$r/lUtRAmpS7hjGWVeY8o/OGrbJvuARcwAJipgqSsHjiNTeby.oN2a\n"), realm: "vcsa_exporter", metricNamespace: "vcsa_exporter", logger: Logger(label: "test"))
         let handler = store.wrap { _, responder in responder.respond(.text(200, "ok")) }
         let good = "Basic " + Data("alice:secret".utf8).base64EncodedString()
         let bad = "Basic " + Data("alice:wrong".utf8).base64EncodedString()
@@ -43,7 +44,7 @@ import Testing
     /// libmicrohttpd's thread calls the handler: a cached pair must be answered before the call
     /// returns, even while other threads are hashing wrong passwords.
     @Test func aBurstOfWrongPasswordsNeverHoldsUpCachedCredentials() async throws {
-        let store = try WebConfigStore(path: try WebConfigTests().write(Self.config), logger: Logger(label: "test"))
+        let store = try WebConfigStore(path: try WebConfigTests().write(Self.config), realm: "vcsa_exporter", metricNamespace: "vcsa_exporter", logger: Logger(label: "test"))
         let handler = store.wrap { _, responder in responder.respond(.text(200, "ok")) }
         let good = HTTPRequest(method: "GET", path: "/", headers: ["authorization": "Basic " + Data("alice:secret".utf8).base64EncodedString()])
         #expect(await answer(handler, good).status == 200)
@@ -81,12 +82,4 @@ func answer(_ handler: HTTPHandler, _ request: HTTPRequest) async -> HTTPRespons
     await withCheckedContinuation { continuation in
         handler(request, HTTPResponder { continuation.resume(returning: $0) })
     }
-}
-
-/// Counts under a lock, for tests.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func next() -> Int { lock.lock(); defer { lock.unlock() }; count += 1; return count }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }

@@ -1,4 +1,4 @@
-@testable import VCSAExporter
+@testable import ExporterToolkit
 import Testing
 
 @Suite struct ExpositionWriterTests {

@@ -18,6 +18,11 @@ public final class WebConfigStore: Sendable {
     public let path: String?
     /// The HTTPS credentials when the server started with TLS; reloads replace what they hold.
     public let credentials: TLSCredentials?
+    /// `WWW-Authenticate` of a request basic auth refuses: `Basic realm="<realm>"`.
+    private let challenge: String
+    /// The names of the families `writeMetrics` writes: `<namespace>_web_config_last_reload_…`.
+    private let reloadSuccessfulName: String
+    private let reloadTimestampName: String
     private let logger: Logger
     private let live: Mutex<Live>
 
@@ -35,10 +40,15 @@ public final class WebConfigStore: Sendable {
 
     static let checkInterval: Duration = .seconds(1)
 
-    /// Loads the file (nil: no web config); an error here stops start-up.
-    public init(path: String?, logger: Logger) throws(ConfigFileError) {
+    /// Loads the file (nil: no web config); an error here stops start-up. `realm` is the basic-auth
+    /// realm (a plain word: it goes between quotes as it is); `metricNamespace` starts the names of
+    /// the families `writeMetrics` writes, as a Go exporter's `Namespace` does.
+    public init(path: String?, realm: String, metricNamespace: String, logger: Logger) throws(ConfigFileError) {
         let config = try path.map { (path: String) throws(ConfigFileError) in try WebConfig(path: path) } ?? WebConfig()
         self.path = path
+        challenge = "Basic realm=\"\(realm)\""
+        reloadSuccessfulName = "\(metricNamespace)_web_config_last_reload_successful"
+        reloadTimestampName = "\(metricNamespace)_web_config_last_reload_success_timestamp_seconds"
         self.logger = logger
         credentials = config.tls.map { TLSCredentials(certificate: $0.certificate, policy: $0.policy) }
         live = Mutex(Live(config: config, authenticator: Self.authenticator(config), limiter: Self.limiter(config),
@@ -118,7 +128,7 @@ public final class WebConfigStore: Sendable {
                 case .allowed:
                     handler(request, responder)
                 case .denied:
-                    responder.respond(.text(401, "Unauthorized", headers: [("WWW-Authenticate", "Basic realm=\"vcsa_exporter\"")]))
+                    responder.respond(.text(401, "Unauthorized", headers: [("WWW-Authenticate", self.challenge)]))
                 case .busy:
                     responder.respond(.text(503, "Service Unavailable: too many password checks at once", headers: [("Retry-After", "1")]))
                 }
@@ -126,11 +136,12 @@ public final class WebConfigStore: Sendable {
         }
     }
 
-    func writeMetrics(to writer: inout ExpositionWriter) {
+    /// The web config's own families, when there is a file: whether its last load worked, and when one last did.
+    public func writeMetrics(to writer: inout ExpositionWriter) {
         guard path != nil else { return }
         let (successful, lastSuccess) = live.withLock { ($0.lastReloadSuccessful, $0.lastSuccess) }
-        writer.single("vcsa_exporter_web_config_last_reload_successful", .gauge, help: "Whether the last load of the web config file worked (the last good one is in use otherwise).", successful ? 1 : 0)
-        writer.single("vcsa_exporter_web_config_last_reload_success_timestamp_seconds", .gauge, help: "When the web config file was last loaded successfully, as a Unix timestamp.", lastSuccess.timeIntervalSince1970)
+        writer.single(reloadSuccessfulName, .gauge, help: "Whether the last load of the web config file worked (the last good one is in use otherwise).", successful ? 1 : 0)
+        writer.single(reloadTimestampName, .gauge, help: "When the web config file was last loaded successfully, as a Unix timestamp.", lastSuccess.timeIntervalSince1970)
     }
 
     private static func authenticator(_ config: WebConfig) -> BasicAuthenticator? {

@@ -1,7 +1,7 @@
+@testable import ExporterToolkit
 import Foundation
 import TestHarness
 import Testing
-@testable import VCSAExporter
 
 /// Web config files as users write them for node_exporter and blackbox_exporter, each accepted
 /// or refused as exporter-toolkit would. A `.bad.yml` says what the error must contain in an

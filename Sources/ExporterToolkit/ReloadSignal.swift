@@ -6,7 +6,7 @@ import Glibc
 
 /// SIGHUP, as every Prometheus component reads it: reload the configuration file.
 /// Installed first thing at start-up, since SIGHUP's default action would end the process.
-final class ReloadSignal: Sendable {
+public final class ReloadSignal: Sendable {
     private let action = Mutex<(@Sendable () -> Void)?>(nil)
     /// Kept alive for the process' lifetime; set up once and never touched again.
     nonisolated(unsafe) private let source: DispatchSourceSignal
@@ -15,9 +15,9 @@ final class ReloadSignal: Sendable {
         self.source = source
     }
 
-    static func install() -> ReloadSignal {
+    public static func install() -> ReloadSignal {
         signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "vcsa_exporter.ReloadSignal"))
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "ExporterToolkit.ReloadSignal"))
         let reload = ReloadSignal(source: source)
         source.setEventHandler { reload.action.withLock { $0 }?() }
         source.resume()
@@ -25,7 +25,7 @@ final class ReloadSignal: Sendable {
     }
 
     /// What a SIGHUP does from now on; one received before this is ignored.
-    func onSignal(_ action: @escaping @Sendable () -> Void) {
+    public func onSignal(_ action: @escaping @Sendable () -> Void) {
         self.action.withLock { $0 = action }
     }
 }

@@ -1,19 +1,20 @@
 import MicroHTTPD
 import Synchronization
 
-/// `--web.max-requests`: how many requests may wait on the appliance at once (0: no limit).
-/// As node_exporter does, only the metrics path and the admin API count; health checks and the
-/// landing page never compete with scrapes, so a slow appliance cannot fail a liveness probe.
-final class InFlightLimit: Sendable {
+/// `--web.max-requests`: how many requests may wait on what the exporter watches at once (0: no limit).
+/// As node_exporter does, only the requests the caller admits count (the metrics path, say, and an
+/// admin API); health checks and the landing page never compete with scrapes, so a slow target
+/// cannot fail a liveness probe.
+public final class InFlightLimit: Sendable {
     private let limit: Int
     private let inFlight = Mutex(0)
 
-    init(limit: Int) {
+    public init(limit: Int) {
         self.limit = limit
     }
 
     /// A responder that frees the slot when it answers, or nil when every slot is taken.
-    func admit(_ responder: HTTPResponder) -> HTTPResponder? {
+    public func admit(_ responder: HTTPResponder) -> HTTPResponder? {
         guard limit > 0 else { return responder }
         let admitted = inFlight.withLock { count in
             guard count < limit else { return false }
@@ -32,7 +33,8 @@ final class InFlightLimit: Sendable {
         inFlight.withLock { $0 -= 1 }
     }
 
-    static let refusal = HTTPResponse.text(503, "Service Unavailable: too many concurrent requests (--web.max-requests)")
+    /// The answer when every slot is taken.
+    public static let refusal = HTTPResponse.text(503, "Service Unavailable: too many concurrent requests (--web.max-requests)")
 }
 
 /// One admitted request's slot, freed once whatever calls the responder.

@@ -1,6 +1,6 @@
+@testable import ExporterToolkit
 import Foundation
 import Testing
-@testable import VCSAExporter
 
 /// The log line's quoting: a value from the appliance stays one logfmt value (or JSON string) on one line.
 @Suite struct StderrLogHandlerTests {

@@ -2,7 +2,7 @@ import CYAML
 
 /// A YAML document as a tree, read with libyaml: what a configuration file needs, bounded in depth
 /// and size (aliases let a small file describe an exponentially large tree).
-struct YAMLNode: Sendable {
+public struct YAMLNode: Sendable {
     enum Kind: Sendable {
         /// `plain` is false for quoted scalars, which are always strings ("true" quoted is not a bool).
         case scalar(String, plain: Bool)

@@ -1,9 +1,9 @@
+@testable import ExporterToolkit
 import Foundation
 import Logging
 import MicroHTTPD
 import Synchronization
 import Testing
-@testable import VCSAExporter
 
 /// Basic auth through the web config's handler, as libmicrohttpd calls it (review issue 16, items 5 and 6).
 @Suite struct BasicAuthenticatorTests {
@@ -19,7 +19,7 @@ import Testing
 
     static func handler(users: [String: String]) throws -> HTTPHandler {
         let yaml = "basic_auth_users:\n" + users.map { "  \($0.key): \($0.value)\n" }.joined()
-        let store = try WebConfigStore(path: try WebConfigTests().write(yaml), logger: Logger(label: "test"))
+        let store = try WebConfigStore(path: try WebConfigTests().write(yaml), realm: "vcsa_exporter", metricNamespace: "vcsa_exporter", logger: Logger(label: "test"))
         return store.wrap { _, responder in responder.respond(.text(200, "ok")) }
     }
 

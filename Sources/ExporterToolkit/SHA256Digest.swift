@@ -2,11 +2,11 @@ import CGnuTLS
 
 /// A SHA-256 digest, from GnuTLS (which the HTTPS server links already): a fixed-length stand-in for
 /// a secret, for cache keys that do not keep the secret and for comparisons whose time does not depend on it.
-struct SHA256Digest: Hashable, Sendable {
+public struct SHA256Digest: Hashable, Sendable {
     private let words: (UInt64, UInt64, UInt64, UInt64)
 
     /// nil only if GnuTLS fails, which for SHA-256 means it could not allocate.
-    init?(_ bytes: some Sequence<UInt8>) {
+    public init?(_ bytes: some Sequence<UInt8>) {
         let input = Array(bytes)
         var output = [UInt8](repeating: 0, count: 32)
         let status = input.withUnsafeBytes { input in
@@ -22,15 +22,15 @@ struct SHA256Digest: Hashable, Sendable {
     }
 
     /// Compares all 32 bytes whatever they hold (`==` may stop at the first difference).
-    static func constantTimeEqual(_ a: SHA256Digest, _ b: SHA256Digest) -> Bool {
+    public static func constantTimeEqual(_ a: SHA256Digest, _ b: SHA256Digest) -> Bool {
         ((a.words.0 ^ b.words.0) | (a.words.1 ^ b.words.1) | (a.words.2 ^ b.words.2) | (a.words.3 ^ b.words.3)) == 0
     }
 
-    static func == (a: SHA256Digest, b: SHA256Digest) -> Bool {
+    public static func == (a: SHA256Digest, b: SHA256Digest) -> Bool {
         constantTimeEqual(a, b)
     }
 
-    func hash(into hasher: inout Hasher) {
+    public func hash(into hasher: inout Hasher) {
         hasher.combine(words.0)
         hasher.combine(words.1)
         hasher.combine(words.2)

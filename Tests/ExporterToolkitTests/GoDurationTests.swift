@@ -1,5 +1,5 @@
+import ExporterToolkit
 import Testing
-import VCSAExporter
 
 @Suite struct GoDurationTests {
     @Test(arguments: [
@@ -22,30 +22,5 @@ import VCSAExporter
         do { _ = try GoDuration.parse("10") } catch {
             #expect(error.description == "invalid duration \"10\": expected a number and unit, e.g. 10s, 500ms, 1m30s")
         }
-    }
-}
-
-@Suite struct ScrapeDeadlineTests {
-    let deadline = ScrapeDeadline(timeout: .seconds(10), offset: .milliseconds(500))
-
-    @Test func withoutHeaderTheTimeoutApplies() {
-        #expect(deadline.budget(scrapeTimeoutHeader: nil) == .seconds(10))
-        #expect(deadline.budget(scrapeTimeoutHeader: "garbage") == .seconds(10))
-    }
-
-    @Test func headerMinusOffsetWhenShorter() {
-        #expect(deadline.budget(scrapeTimeoutHeader: "3") == .milliseconds(2500))
-        #expect(deadline.budget(scrapeTimeoutHeader: "30") == .seconds(10))
-    }
-
-    @Test func neverZeroOrNegative() {
-        #expect(deadline.budget(scrapeTimeoutHeader: "0.2") == .milliseconds(100))
-    }
-
-    /// The header is client input: values that used to trap converting to a Duration.
-    @Test(arguments: ["1e10", "1e308", "inf", "+inf", "-inf", "nan", "-1", "0", "-0", "", "1e-320", String(repeating: "9", count: 500), "0x10"])
-    func hostileHeaderValuesGetABoundedBudget(value: String) {
-        let budget = deadline.budget(scrapeTimeoutHeader: value)
-        #expect(budget > .zero && budget <= .seconds(10))
     }
 }
