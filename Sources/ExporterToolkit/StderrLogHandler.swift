@@ -47,7 +47,7 @@ public struct StderrLogHandler: LogHandler {
         case .logfmt:
             return fields.map { "\(Self.logfmtKey($0.0))=\(Self.logfmtValue($0.1))" }.joined(separator: " ")
         case .json:
-            return "{" + fields.map { "\(Self.jsonString($0.0)):\(Self.jsonString($0.1))" }.joined(separator: ",") + "}"
+            return "{" + fields.map { "\(JSONText.quoted($0.0)):\(JSONText.quoted($0.1))" }.joined(separator: ",") + "}"
         }
     }
 
@@ -78,12 +78,6 @@ public struct StderrLogHandler: LogHandler {
         guard value.isEmpty || value.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "\"") }) else {
             return value
         }
-        return jsonString(value)
-    }
-
-    static func jsonString(_ value: String) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .withoutEscapingSlashes
-        return String(decoding: (try? encoder.encode(value)) ?? Data("\"\"".utf8), as: UTF8.self)
+        return JSONText.quoted(value)
     }
 }

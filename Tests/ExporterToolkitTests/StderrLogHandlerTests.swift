@@ -21,7 +21,7 @@ import Testing
 
     @Test(arguments: ["\u{0600}\"}, \"level\":\"error", "\u{0600}\\\u{0600}\n", "\r\n\"\u{0301}", "\u{2028}\u{0}"])
     func jsonStringsReadBackAsTheValue(_ value: String) throws {
-        let json = StderrLogHandler.jsonString(value)
+        let json = JSONText.quoted(value)
         #expect(!json.utf8.contains(0x0A) && !json.utf8.contains(0x0D) && !json.utf8.contains(0))
         #expect(try JSONDecoder().decode(String.self, from: Data(json.utf8)) == value)
     }

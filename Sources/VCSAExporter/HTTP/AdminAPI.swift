@@ -64,7 +64,7 @@ public final class AdminAPI: Sendable {
         } catch {
             let status = error.errorType == "DEADLINE_EXCEEDED" ? 504 : 502
             audit(request, result: "ERROR", status: status, upstream: "\(error)")
-            let body = #"{"error":"\#(Self.jsonEscape(error.description))","error_type":"\#(error.errorType)"}"#
+            let body = #"{"error":\#(JSONText.quoted(error.description)),"error_type":"\#(error.errorType)"}"#
             return HTTPResponse(status: status, contentType: "application/json", body: body)
         }
     }
@@ -125,10 +125,5 @@ public final class AdminAPI: Sendable {
         for result in Self.results {
             writer.sample("vcsa_admin_restore_cancel_requests_total", [("result", result)], counts[result] ?? 0)
         }
-    }
-
-    static func jsonEscape(_ text: String) -> String {
-        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
-        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
     }
 }
