@@ -32,6 +32,11 @@ public struct ConfigReader {
     /// Prometheus and exporter-toolkit resolve them.
     public func file(_ node: YAMLNode?, at key: String) throws(ConfigFileError) -> String? {
         guard let name = try string(node, at: key), !name.isEmpty else { return nil }
+        return resolve(name)
+    }
+
+    /// A file name as the config file means it: a relative one is relative to the file's directory.
+    public func resolve(_ name: String) -> String {
         if name.hasPrefix("/") { return name }
         return URL(fileURLWithPath: path).deletingLastPathComponent().path + "/" + name
     }

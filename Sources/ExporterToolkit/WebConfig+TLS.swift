@@ -38,7 +38,7 @@ extension WebConfig {
         ]
 
         /// nil when the section enables no TLS (as exporter-toolkit: no certificate, key, CA or client auth named).
-        init?(_ node: YAMLNode?, reader: ConfigReader, directory: String) throws(ConfigFileError) {
+        init?(_ node: YAMLNode?, reader: ConfigReader) throws(ConfigFileError) {
             let path = "tls_server_config"
             guard let fields = try reader.mapping(node, at: path, known: Self.keys) else { return nil }
             var values: [String: String] = [:]
@@ -57,7 +57,7 @@ extension WebConfig {
             var files: [String] = []
             func material(_ fileKey: String, _ inlineKey: String) throws(ConfigFileError) -> String? {
                 guard let name = values[fileKey] else { return values[inlineKey] }
-                let file = name.hasPrefix("/") ? name : directory + "/" + name
+                let file = reader.resolve(name)
                 files.append(file)
                 guard let data = FileManager.default.contents(atPath: file) else {
                     throw reader.fail("\(path).\(fileKey)", "failed to read \(fileKey) (\(file)): \(FileManager.default.fileExists(atPath: file) ? "permission denied" : "no such file")")

@@ -38,8 +38,7 @@ public struct WebConfig: Sendable {
         sources = [path]
         let sections = try reader.mapping(root, at: "", known: ["tls_server_config", "http_server_config", "basic_auth_users", "rate_limit"]) ?? []
         let section = { (name: String) in sections.first { $0.key == name }?.value }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        tls = try TLS(section("tls_server_config"), reader: reader, directory: directory)
+        tls = try TLS(section("tls_server_config"), reader: reader)
         sources += tls?.files ?? []
 
         if let http = try reader.mapping(section("http_server_config"), at: "http_server_config", known: ["http2", "headers"]) {
