@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=Sources/VCSAExporter/Generated/BuildRevision.swift
 
-# The commit, with -dirty when the tree has changes (untracked files too: they can be sources);
-# "unknown" outside a git checkout, e.g. a source tarball.
-if revision=$(git rev-parse --short=12 HEAD 2>/dev/null); then
+# VCSA_REVISION when given (the Dockerfile, which has no .git); else the commit, with -dirty when the tree
+# has changes (untracked files too: they can be sources); "unknown" outside a git checkout, e.g. a source tarball.
+if [ -n "${VCSA_REVISION:-}" ]; then
+  revision=$VCSA_REVISION
+elif revision=$(git rev-parse --short=12 HEAD 2>/dev/null); then
   [ -z "$(git status --porcelain 2>/dev/null)" ] || revision="$revision-dirty"
 else
   revision=unknown
