@@ -79,10 +79,8 @@ extension VCSAExporterCommand {
         for text in listenAddresses.isEmpty ? [":28272"] : listenAddresses {
             do { addresses.append(try ListenAddress(parsing: text)) } catch { throw StartupError("--web.listen-address: \(error)") }
         }
-        var collectors: Set<CollectorName> = []
-        if collectReconciliation { collectors.insert(.reconciliation) }
-        if collectRestore { collectors.insert(.restore) }
-        if collectBackup { collectors.insert(.backup) }
+        let flags: [(CollectorName, Bool)] = [(.reconciliation, collectReconciliation), (.restore, collectRestore), (.backup, collectBackup)]
+        let collectors = Set(flags.filter(\.1).map(\.0))
         guard !collectors.isEmpty else {
             throw StartupError("--no-collector.reconciliation, --no-collector.restore and --no-collector.backup leave nothing to collect; enable at least one collector")
         }

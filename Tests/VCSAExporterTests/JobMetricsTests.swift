@@ -18,7 +18,7 @@ import Testing
         snapshot.finishedAt = Self.start.addingTimeInterval(600)
         snapshot.lastProgressChange = Self.start.addingTimeInterval(590)
         var writer = ExpositionWriter()
-        JobMetrics.writeReconciliation(snapshot, to: &writer)
+        ReconciliationCollector.write(snapshot, to: &writer)
         let samples = writer.text.split(separator: "\n").filter { !$0.hasPrefix("#") }
         #expect(samples == [
             "vcsa_reconciliation_job_present 1",
@@ -40,7 +40,7 @@ import Testing
         snapshot.reconciliation = .success(Self.job(.succeeded, progress: 100, end: Self.start.addingTimeInterval(1800)))
         snapshot.finishedAt = Self.start.addingTimeInterval(99_999)
         var writer = ExpositionWriter()
-        JobMetrics.writeReconciliation(snapshot, to: &writer)
+        ReconciliationCollector.write(snapshot, to: &writer)
         #expect(writer.text.contains("vcsa_reconciliation_job_end_time_seconds 1795343400\n"))
         #expect(writer.text.contains("vcsa_reconciliation_job_duration_seconds 1800\n"))
     }
@@ -49,7 +49,7 @@ import Testing
         var snapshot = ScrapeSnapshot()
         snapshot.reconciliation = .success(nil)
         var writer = ExpositionWriter()
-        JobMetrics.writeReconciliation(snapshot, to: &writer)
+        ReconciliationCollector.write(snapshot, to: &writer)
         let samples = writer.text.split(separator: "\n").filter { !$0.hasPrefix("#") }
         #expect(samples.first == "vcsa_reconciliation_job_present 0")
         #expect(samples.contains("vcsa_reconciliation_job_status{status=\"NONE\"} 1"))
@@ -62,8 +62,8 @@ import Testing
         snapshot.restore = .success(RestoreJob(state: .inProgress, progress: 55))
         var writer = ExpositionWriter()
         JobMetrics.writeScrapeHealth(snapshot, to: &writer)
-        JobMetrics.writeReconciliation(snapshot, to: &writer)
-        JobMetrics.writeRestore(snapshot, to: &writer)
+        ReconciliationCollector.write(snapshot, to: &writer)
+        RestoreCollector.write(snapshot, to: &writer)
         #expect(writer.text.contains("vcsa_up 0\n"))
         #expect(!writer.text.contains("vcsa_reconciliation_job"))
         #expect(writer.text.contains("vcsa_restore_job_state{state=\"INPROGRESS\"} 1\n"))

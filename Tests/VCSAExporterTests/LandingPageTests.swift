@@ -9,7 +9,7 @@ import Testing
     static let options = ExporterOptions(deadline: ScrapeDeadline(timeout: .seconds(10), offset: .milliseconds(500)), vcenterURL: "https://vcsa.example.com")
 
     static func page(_ snapshot: ScrapeSnapshot?, options: ExporterOptions = options) -> String {
-        LandingPage(options: options, snapshot: snapshot, restoreUnsupported: false, backupUnsupported: false, adminEnabled: false,
+        LandingPage(options: options, snapshot: snapshot, adminEnabled: false,
                     now: start.addingTimeInterval(700)).html
     }
 
@@ -28,7 +28,7 @@ import Testing
 
     @Test func probeTargetsAreListedWithTheirProbeLinks() {
         let options = ExporterOptions(deadline: ScrapeDeadline(timeout: .seconds(10), offset: .milliseconds(500)), vcenterURL: "")
-        let html = LandingPage(options: options, snapshot: nil, restoreUnsupported: false, backupUnsupported: false, adminEnabled: false,
+        let html = LandingPage(options: options, snapshot: nil, adminEnabled: false,
                                probeTargets: [.init(name: "vc01", url: "https://vc01.example.com", module: "default", up: true),
                                               .init(name: "vc02", url: "https://vc02.example.com", module: "lab", up: nil)]).html
         #expect(html.contains("<a href=\"/probe?target=vc01\">vc01</a>"), "\(html)")
@@ -36,7 +36,7 @@ import Testing
         #expect(!html.contains("No scrape yet"), "no --vcenter.url appliance: no scrape summary")
         #expect(html.contains("Appliance: none on the metrics path"))
         let many = (0..<600).map { ProbeTargets.Summary(name: "vc\($0)", url: "https://vc\($0)", module: "default", up: nil) }
-        let long = LandingPage(options: options, snapshot: nil, restoreUnsupported: false, backupUnsupported: false, adminEnabled: false,
+        let long = LandingPage(options: options, snapshot: nil, adminEnabled: false,
                                probeTargets: many).html
         #expect(long.components(separatedBy: "<a href=\"/probe?target=").count - 1 == LandingPage.maxTargetRows)
         #expect(long.contains("and 100 more"))
@@ -110,7 +110,7 @@ import Testing
         #expect(!html.contains("<script") && !html.contains("<img") && !html.contains("'x'"))
         #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&quot;&gt;&lt;img"))
         #expect(html.components(separatedBy: "&lt;script&gt;").count >= 7, "error, message, restore error, backup id, type, step, schedule, URL")
-        let response = LandingPage(options: options, snapshot: snapshot, restoreUnsupported: false, backupUnsupported: false, adminEnabled: false).response()
+        let response = LandingPage(options: options, snapshot: snapshot, adminEnabled: false).response()
         #expect(response.header("Content-Security-Policy") == "default-src 'none'; style-src 'unsafe-inline'")
     }
 

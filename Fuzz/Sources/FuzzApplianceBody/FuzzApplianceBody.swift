@@ -34,9 +34,9 @@ public func fuzzApplianceBody(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
 
     var writer = ExpositionWriter()
     JobMetrics.writeScrapeHealth(snapshot, to: &writer)
-    JobMetrics.writeReconciliation(snapshot, to: &writer)
-    JobMetrics.writeRestore(snapshot, to: &writer)
-    JobMetrics.writeBackup(snapshot, to: &writer)
+    ReconciliationCollector.write(snapshot, to: &writer)
+    RestoreCollector.write(snapshot, to: &writer)
+    BackupCollector.write(snapshot, to: &writer)
     let problem = PrometheusText.problem(in: writer.bytes)
     invariant(problem == nil, "\(problem ?? ""), in:\n\(writer.text)")
 

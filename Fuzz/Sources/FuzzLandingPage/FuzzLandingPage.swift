@@ -64,7 +64,8 @@ struct LandingPageFields {
         snapshot.lastProgressChange = flag(10, 7) ? times[5] : nil
         snapshot.finishedAt = times[6]
         var inputs = LandingPageInputs(options: options, snapshot: snapshot, now: times[7])
-        (inputs.restoreUnsupported, inputs.backupUnsupported, inputs.adminEnabled) = (flag(10, 4), flag(10, 5), flag(10, 6))
+        inputs.unsupported = Set([(CollectorName.restore, flag(10, 4)), (.backup, flag(10, 5))].filter(\.1).map(\.0))
+        inputs.adminEnabled = flag(10, 6)
         inputs.probeTargets = (0..<bits(11, 0, 2)).map { index in
             LandingPageInputs.ProbeTarget(name: input.string(), url: input.string(), module: input.string(), up: [nil, true, false, nil][bits(11, 2 + 2 * index, 2)])
         }

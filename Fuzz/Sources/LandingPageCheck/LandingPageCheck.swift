@@ -32,8 +32,7 @@ public enum LandingPageCheck {
     }
 
     static func page(_ inputs: LandingPageInputs) -> LandingPage {
-        LandingPage(options: inputs.options, snapshot: inputs.snapshot, restoreUnsupported: inputs.restoreUnsupported,
-                    backupUnsupported: inputs.backupUnsupported, adminEnabled: inputs.adminEnabled,
+        LandingPage(options: inputs.options, snapshot: inputs.snapshot, unsupported: inputs.unsupported, adminEnabled: inputs.adminEnabled,
                     probeTargets: inputs.probeTargets.map { .init(name: $0.name, url: $0.url, module: $0.module, up: $0.up) }, now: inputs.now)
     }
 

@@ -19,8 +19,7 @@ public struct LandingPageInputs {
 
     public var options: ExporterOptions
     public var snapshot: ScrapeSnapshot?
-    public var restoreUnsupported = false
-    public var backupUnsupported = false
+    public var unsupported: Set<CollectorName> = []
     public var adminEnabled = false
     public var probeTargets: [ProbeTarget] = []
     public var now: Date

@@ -14,39 +14,23 @@ public enum CollectorOutcome<Value: Sendable>: Sendable {
     }
 }
 
-/// The collectors a user can turn on or off.
-public enum CollectorName: String, Sendable, CaseIterable {
-    case reconciliation
-    case restore
-    case backup
-}
+/// A collector's name, as flags, config files, labels and the landing page spell it. Each
+/// collector's file declares its own (`extension CollectorName { static let ... }`).
+public struct CollectorName: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
 
-/// One round of upstream calls, shared by every scrape that arrived while it ran.
-public struct ScrapeSnapshot: Sendable {
-    public var reconciliation: CollectorOutcome<ReconciliationJob?>?
-    public var reconciliationDuration: Duration = .zero
-    public var restore: CollectorOutcome<RestoreJob>?
-    public var restoreDuration: Duration = .zero
-    public var backup: CollectorOutcome<BackupSnapshot>?
-    public var backupDuration: Duration = .zero
-    /// When the exporter last saw reconciliation progress change (set with a present job).
-    public var lastProgressChange: Date?
-    public var duration: Duration = .zero
-    public var finishedAt: Date = Date()
-    /// The optional APIs known missing at the round's end (the landing page says so).
-    public var restoreUnsupported = false
-    public var backupUnsupported = false
-
-    public init() {}
-
-    /// True when every enabled collector succeeded.
-    public var up: Bool {
-        (reconciliation?.succeeded ?? true) && (restore?.succeeded ?? true) && (backup?.succeeded ?? true)
+    /// Only the names of collectors that exist: parsing a name checks it against `Collectors.all`.
+    public init?(rawValue: String) {
+        guard Collectors.all.contains(where: { $0.name.rawValue == rawValue }) else { return nil }
+        self.rawValue = rawValue
     }
-}
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+    init(_ name: String) {
+        rawValue = name
+    }
+
+    public var description: String { rawValue }
+
+    /// Every collector, in `Collectors.all`'s order.
+    public static var allCases: [CollectorName] { Collectors.names }
+}

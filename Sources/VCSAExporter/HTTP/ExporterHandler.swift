@@ -122,8 +122,7 @@ public final class ExporterHandler: Sendable {
     /// Built from the last round's snapshot: the page never reaches into the scraper.
     func landingPage() -> LandingPage {
         let snapshot = appliance?.snapshot
-        return LandingPage(options: options, snapshot: snapshot, restoreUnsupported: snapshot?.restoreUnsupported ?? false,
-                           backupUnsupported: snapshot?.backupUnsupported ?? false, adminEnabled: admin != nil,
+        return LandingPage(options: options, snapshot: snapshot, unsupported: snapshot?.unsupported ?? [], adminEnabled: admin != nil,
                            probeTargets: probes?.summaries ?? [])
     }
 }

@@ -14,8 +14,8 @@ struct LandingPage {
     var options: ExporterOptions
     /// The last scrape's result (nil before the first scrape); the page never calls the appliance.
     var snapshot: ScrapeSnapshot?
-    var restoreUnsupported: Bool
-    var backupUnsupported: Bool
+    /// The collectors whose API the appliance does not offer.
+    var unsupported: Set<CollectorName> = []
     var adminEnabled: Bool
     /// `--config.file`'s targets, each with a link to its probe.
     var probeTargets: [ProbeTargets.Summary] = []
@@ -95,11 +95,7 @@ struct LandingPage {
         let seconds = snapshot.duration.seconds
         // A negative duration is clamped before Int(): Duration's range is far larger than Int's in milliseconds.
         let took = seconds < 1 ? "\(Int((max(0, seconds) * 1000).rounded())) ms" : LandingHTML.words(seconds)
-        let outcomes: [(CollectorName, Bool)] = [
-            snapshot.reconciliation.map { (.reconciliation, $0.succeeded) },
-            snapshot.restore.map { (.restore, $0.succeeded) },
-            snapshot.backup.map { (.backup, $0.succeeded) },
-        ].compactMap { $0 }
+        let outcomes: [(CollectorName, Bool)] = Collectors.all.compactMap { collector in collector.succeeded(in: snapshot).map { (collector.name, $0) } }
         let failed = outcomes.filter { !$0.1 }.map(\.0.rawValue)
         let health = failed.isEmpty
             ? "The appliance answered every collector."
@@ -110,7 +106,7 @@ struct LandingPage {
 
     var collectors: String {
         CollectorName.allCases.map { name in
-            let unsupported = (name == .restore && restoreUnsupported) || (name == .backup && backupUnsupported)
+            let unsupported = unsupported.contains(name)
             return "<li>\(name.rawValue): \(options.collectors.contains(name) ? "enabled" : "disabled")"
                 + (unsupported ? " (the appliance does not offer the \(name.rawValue) job API; \(name.rawValue) metrics are left out)" : "")
                 + "</li>"
@@ -118,11 +114,7 @@ struct LandingPage {
     }
 
     func cards(_ snapshot: ScrapeSnapshot) -> [JobCard] {
-        [
-            card("Reconciliation job", .reconciliation, snapshot.reconciliation) { reconciliation($0, snapshot) },
-            card("Restore job", .restore, snapshot.restore, restore),
-            card("Newest backup job", .backup, snapshot.backup) { backup($0, snapshot) },
-        ]
+        Collectors.all.map { $0.card(snapshot, on: self) }
     }
 
     /// A collector's card: its job when it got an answer, else why there is none.
@@ -146,75 +138,6 @@ struct LandingPage {
             card.notes = ["The appliance does not offer the \(name) job API; its metrics are left out (it is asked again every 10 minutes)."]
         case nil:
             card.notes = ["The last scrape did not ask for this job."]
-        }
-        return card
-    }
-
-    func reconciliation(_ job: ReconciliationJob?, _ snapshot: ScrapeSnapshot) -> JobCard {
-        guard let job else {
-            var card = JobCard("Reconciliation job", state: "None", tone: .none)
-            card.fact("Job", "none: the appliance reports no reconciliation job")
-            return card
-        }
-        let (state, tone) = Self.state(job.status.rawValue)
-        var card = JobCard("Reconciliation job", state: state, tone: tone, progress: Double(job.progress) / 100)
-        card.error = LandingHTML.message(of: job.error)
-        card.time("Started", job.startTime, now: now)
-        card.time("Ended", job.endTime, now: now)
-        if let start = job.startTime, let end = job.endTime ?? (job.status == .running ? snapshot.finishedAt : nil) {
-            card.fact(job.endTime == nil ? "Running for" : "Took", LandingHTML.words(end.timeIntervalSince(start)))
-        }
-        if job.status == .running {
-            card.time("Progress changed", snapshot.lastProgressChange, now: now)
-        }
-        if let message = job.messages.first {
-            card.fact("Message", message.defaultMessage)
-        }
-        return card
-    }
-
-    func restore(_ job: RestoreJob) -> JobCard {
-        let (state, tone) = Self.state(job.state.rawValue)
-        var card = JobCard("Restore job", state: state, tone: tone, progress: job.state == .none ? nil : Double(job.progress) / 100)
-        let messages = job.messages.map(\.defaultMessage).joined(separator: " ")
-        if job.state == .failed {
-            card.error = messages.isEmpty ? "the appliance gives no reason" : messages
-        } else if !messages.isEmpty {
-            card.fact("Message", messages)
-        }
-        if job.state == .none {
-            card.fact("Job", "none: no restore is in progress")
-        }
-        return card
-    }
-
-    func backup(_ backup: BackupSnapshot, _ snapshot: ScrapeSnapshot) -> JobCard {
-        var card = JobCard("Newest backup job", state: "None", tone: .none)
-        if let (id, job) = backup.newest {
-            (card.state, card.tone) = Self.state(job.status.rawValue)
-            card.progress = JobMetrics.progress(of: job)
-            card.error = LandingHTML.message(of: job.error) ?? (job.status == .failed ? job.messages.first?.defaultMessage : nil)
-            let scheme = job.locationScheme  // never the path or user of the location
-            card.fact("Job", id, detail: job.type.lowercased() + (scheme.isEmpty ? "" : ", to \(scheme)"))
-            card.time("Started", job.startTime, now: now)
-            card.time("Ended", job.endTime, now: now)
-            if let seconds = JobMetrics.duration(of: job, now: snapshot.finishedAt) {
-                card.fact(job.status.isFinished ? "Took" : "Running for", LandingHTML.words(seconds))
-            }
-            if let size = job.size { card.fact("Size", LandingHTML.bytes(size)) }
-            if !job.status.isFinished, let step = job.progress?.message.defaultMessage, !step.isEmpty {
-                card.fact("Step", step)
-            }
-        } else {
-            card.fact("Job", backup.jobsListed == 0 ? "none: the appliance lists no backup job" : "\(backup.jobsListed) listed; the newest could not be read")
-        }
-        if let (_, success) = backup.lastSuccess, let ended = success.endTime ?? success.startTime {
-            card.time("Last success", ended, now: now)
-        } else {
-            card.notes.append("No successful backup is known.")
-        }
-        if !backup.schedules.isEmpty {
-            card.fact("Schedules", backup.schedules.map { "\($0.id) \($0.schedule.enable ? "enabled" : "disabled")" }.joined(separator: ", "))
         }
         return card
     }

@@ -79,17 +79,8 @@ final class ApplianceTarget: Sendable {
         var snapshot = partial.withLock { $0 } ?? ScrapeSnapshot()
         snapshot.duration = budget
         snapshot.finishedAt = Date()
-        if collectors.contains(.reconciliation) && snapshot.reconciliation == nil {
-            snapshot.reconciliation = .failure(.deadlineExceeded)
-            snapshot.reconciliationDuration = budget
-        }
-        if collectors.contains(.restore) && snapshot.restore == nil {
-            snapshot.restore = .failure(.deadlineExceeded)
-            snapshot.restoreDuration = budget
-        }
-        if collectors.contains(.backup) && snapshot.backup == nil {
-            snapshot.backup = .failure(.deadlineExceeded)
-            snapshot.backupDuration = budget
+        for collector in Collectors.all where collectors.contains(collector.name) {
+            collector.timeOut(&snapshot, after: budget)
         }
         return ScrapeRound(snapshot: snapshot, body: render(snapshot))
     }
@@ -97,10 +88,7 @@ final class ApplianceTarget: Sendable {
     /// The target's families in a stable order (scrape health, jobs, call counters), then the extra ones.
     func render(_ snapshot: ScrapeSnapshot) -> [UInt8] {
         var writer = ExpositionWriter()
-        JobMetrics.writeScrapeHealth(snapshot, to: &writer)
-        JobMetrics.writeReconciliation(snapshot, to: &writer)
-        JobMetrics.writeRestore(snapshot, to: &writer)
-        JobMetrics.writeBackup(snapshot, to: &writer)
+        JobMetrics.write(snapshot, to: &writer)
         stats.write(to: &writer)
         extraFamilies?(&writer)
         return writer.bytes
