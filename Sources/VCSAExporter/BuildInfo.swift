@@ -21,6 +21,11 @@ public enum BuildInfo {
         #endif
     }
 
+    /// `vcsa_exporter_build_info`, as a source the HTTP layer adds to the metrics path.
+    struct Metrics: MetricsSource {
+        func writeMetrics(to writer: inout ExpositionWriter) { BuildInfo.write(to: &writer) }
+    }
+
     static func write(to writer: inout ExpositionWriter) {
         writer.family("vcsa_exporter_build_info", .gauge, help: "A metric with a constant '1' value labeled by version, revision and Swift version of vcsa_exporter.")
         writer.sample("vcsa_exporter_build_info", [("version", version), ("revision", revision), ("swift_version", swiftVersion)], 1)

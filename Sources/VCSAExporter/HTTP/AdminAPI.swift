@@ -13,7 +13,7 @@ import Synchronization
 ///
 /// Cancelling is destructive, so a request must be a bare POST (no body, no query, no form
 /// content type: no cross-site form can send it) carrying the bearer token. Every call is audited and counted.
-public final class AdminAPI: Sendable {
+public final class AdminAPI: MetricsSource {
     public static let cancelPath = "/api/v1/admin/restore-job/cancel"
     static let results = CancelResult.Status.allCases.map(\.rawValue) + ["ERROR", "REJECTED"]
 
@@ -119,7 +119,7 @@ public final class AdminAPI: Sendable {
         logger.notice("Admin API call", metadata: metadata)
     }
 
-    func writeMetrics(to writer: inout ExpositionWriter) {
+    public func writeMetrics(to writer: inout ExpositionWriter) {
         let counts = state.withLock { $0.counts }
         writer.family("vcsa_admin_restore_cancel_requests_total", .counter, help: "Calls of the admin restore-cancel endpoint, by result (REJECTED: refused before the appliance was called).")
         for result in Self.results {

@@ -15,6 +15,8 @@ public final class ExporterHandler: Sendable {
     let webConfig: WebConfigStore?
     let logger: Logger
     let routes: RouteTable
+    /// Families about the exporter itself, never about an appliance: they stay on the metrics path.
+    let ownSources: [any MetricsSource]
     private let limit: InFlightLimit
 
     public init(options: ExporterOptions, client: ApplianceClient?, stats: APICallStats, probes: ProbeTargets?, admin: AdminAPI?,
@@ -26,12 +28,11 @@ public final class ExporterHandler: Sendable {
         self.admin = admin
         self.webConfig = webConfig
         self.logger = logger
-        // On the metrics path the appliance's families come with the exporter's own, rendered once per round.
-        appliance = client.map { client in
+        // The exporter's own families, after the appliance's on the metrics path, rendered once per round.
+        ownSources = Self.ownSources(admin: admin, webConfig: webConfig, probes: probes, options: options)
+        appliance = client.map { [ownSources] client in
             ApplianceTarget(name: "", client: client, stats: stats, collectors: options.collectors, deadline: options.deadline,
-                            logger: logger, extraFamilies: { [admin, webConfig, probes, options] writer in
-                                Self.writeOwnMetrics(to: &writer, admin: admin, webConfig: webConfig, probes: probes, options: options)
-                            })
+                            logger: logger, extraSources: ownSources)
         }
     }
 
@@ -103,20 +104,18 @@ public final class ExporterHandler: Sendable {
     /// The metrics path without a `--vcenter.url` appliance: the exporter's own families only.
     func ownMetrics() -> HTTPResponse {
         var writer = ExpositionWriter()
-        Self.writeOwnMetrics(to: &writer, admin: admin, webConfig: webConfig, probes: probes, options: options)
+        for source in ownSources { source.writeMetrics(to: &writer) }
         return HTTPResponse(status: 200, headers: [("Content-Type", ExpositionWriter.contentType)], body: writer.bytes)
     }
 
-    /// Families about the exporter itself, never about an appliance: they stay on the metrics path.
-    static func writeOwnMetrics(to writer: inout ExpositionWriter, admin: AdminAPI?, webConfig: WebConfigStore?, probes: ProbeTargets?,
-                                options: ExporterOptions) {
-        admin?.writeMetrics(to: &writer)
-        webConfig?.writeMetrics(to: &writer)
-        probes?.writeMetrics(to: &writer)
-        BuildInfo.write(to: &writer)
-        if !options.disableExporterMetrics {
-            ProcessMetrics.write(to: &writer)
-        }
+    /// What is on: the admin API's counters, the web config's and the config file's reload state,
+    /// the build, and (unless `--web.disable-exporter-metrics`) the process.
+    static func ownSources(admin: AdminAPI?, webConfig: WebConfigStore?, probes: ProbeTargets?, options: ExporterOptions) -> [any MetricsSource] {
+        let parts: [(any MetricsSource)?] = [admin, webConfig, probes]
+        var sources = parts.compactMap { $0 }
+        sources.append(BuildInfo.Metrics())
+        if !options.disableExporterMetrics { sources.append(ProcessMetricsSource()) }
+        return sources
     }
 
     /// Built from the last round's snapshot: the page never reaches into the scraper.

@@ -21,7 +21,7 @@ final class ApplianceTarget: Sendable {
     let deadline: ScrapeDeadline
     let logger: Logger
     /// Families rendered after the target's own in each round (the exporter's own metrics on `/metrics`).
-    private let extraFamilies: (@Sendable (inout ExpositionWriter) -> Void)?
+    private let extraSources: [any MetricsSource]
     private let rounds = SingleFlight<ScrapeRound>()
     /// The last round's result, for the landing page: it never calls the appliance itself.
     private let lastSnapshot = Mutex<ScrapeSnapshot?>(nil)
@@ -31,14 +31,14 @@ final class ApplianceTarget: Sendable {
     private let lastUsed = Mutex<ContinuousClock.Instant?>(nil)
 
     init(name: String, client: ApplianceClient, stats: APICallStats, collectors: Set<CollectorName>, deadline: ScrapeDeadline,
-         logger: Logger, extraFamilies: (@Sendable (inout ExpositionWriter) -> Void)? = nil) {
+         logger: Logger, extraSources: [any MetricsSource] = []) {
         self.name = name
         self.client = client
         self.stats = stats
         self.collectors = collectors
         self.deadline = deadline
         self.logger = logger
-        self.extraFamilies = extraFamilies
+        self.extraSources = extraSources
         self.scraper = Scraper(client: client, collectors: collectors, logger: logger)
     }
 
@@ -90,7 +90,7 @@ final class ApplianceTarget: Sendable {
         var writer = ExpositionWriter()
         JobMetrics.write(snapshot, to: &writer)
         stats.write(to: &writer)
-        extraFamilies?(&writer)
+        for source in extraSources { source.writeMetrics(to: &writer) }
         return writer.bytes
     }
 

@@ -13,7 +13,7 @@ import Synchronization
 /// and session on its first probe and loses them once idle for its module's `session_idle_timeout`,
 /// so memory and connections follow the targets in use, never the number of probes.
 /// A reload swaps the allow-list; targets it removes or changes are logged out.
-public final class ProbeTargets: Sendable {
+public final class ProbeTargets: MetricsSource {
     public typealias Clock = @Sendable () -> ContinuousClock.Instant
 
     public let path: String
@@ -297,7 +297,7 @@ public final class ProbeTargets: Sendable {
         }
     }
 
-    func writeMetrics(to writer: inout ExpositionWriter) {
+    public func writeMetrics(to writer: inout ExpositionWriter) {
         let (successful, lastSuccess, configured, active) = state.withLock {
             ($0.lastReloadSuccessful, $0.lastSuccess, $0.config.targets.count, $0.active.count)
         }
