@@ -78,11 +78,13 @@ import Testing
     }
 
     @Test func inFlightScrapeIsAnsweredBeforeExit() async throws {
-        let simulator = try await Simulator(scenario: "running", extra: ["--latency", "1"])
-        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup"])
+        // The job call takes 5 s: the scrape has long reached the exporter when SIGTERM comes 1.5 s in,
+        // even on a loaded machine, and is still waiting on the appliance.
+        let simulator = try await Simulator(scenario: "running", extra: ["--latency", "5", "--latency-path", "/api/appliance/recovery/reconciliation/job"])
+        let exporter = try await Exporter(simulator: simulator, extra: ["--no-collector.restore", "--no-collector.backup", "--vcenter.timeout", "10s"])
         _ = try await exporter.metrics()
         async let pending = exporter.scrape()
-        try await Task.sleep(for: .milliseconds(300))
+        try await Task.sleep(for: .milliseconds(1500))
         exporter.child.signal(SIGTERM)
         let response = try await pending
         #expect(response.status == 200 && parseMetrics(response.text)["vcsa_up"] == 1)
