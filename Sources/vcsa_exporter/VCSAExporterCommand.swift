@@ -29,77 +29,11 @@ struct VCSAExporterCommand: AsyncParsableCommand {
         version: "vcsa_exporter \(BuildInfo.version) (revision \(BuildInfo.revision), swift \(BuildInfo.swiftVersion))"
     )
 
-    @Option(name: .customLong("web.listen-address"), help: "Address to listen on; repeat for several (default :28272).")
-    var listenAddresses: [String] = []
-
-    @Option(name: .customLong("web.config.file"), help: "Path to an exporter-toolkit web configuration file (TLS, basic auth, headers).")
-    var webConfigFile: String?
-
-    @Flag(name: .customLong("web.config.check"), help: "Check the --web.config.file, print what it configures, and exit (0: valid, 2: not).")
-    var checkWebConfig = false
-
-    @Option(name: .customLong("config.file"), help: "YAML file of modules (credentials, collectors) and targets (the appliances /probe may reach).")
-    var configFile: String?
-
-    @Flag(name: .customLong("config.check"), help: "Check the --config.file, print what it configures, and exit (0: valid, 2: not).")
-    var checkConfig = false
-
-    @Flag(name: .customLong("web.enable-lifecycle"), help: "Serve POST /-/reload, which reloads the --config.file.")
-    var enableLifecycle = false
-
-    @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
-    var telemetryPath = "/metrics"
-
-    @Option(name: .customLong("web.max-requests"), help: "Maximum scrapes and admin calls handled at once; more get 503 (0: no limit).")
-    var maxRequests = 40
-
-    @Option(name: .customLong("web.max-connections-per-ip"), help: "Maximum open connections from one client address; more are closed.")
-    var maxConnectionsPerIP = 64
-
-    @Flag(name: .customLong("web.disable-exporter-metrics"), help: "Leave out the process_* metrics about the exporter itself.")
-    var disableExporterMetrics = false
-
-    @Flag(name: .customLong("web.enable-admin-api"), help: "Serve POST \(AdminAPI.cancelPath) (needs --web.admin-token-file).")
-    var enableAdminAPI = false
-
-    @Option(name: .customLong("web.admin-token-file"), help: "File holding the bearer token for the admin API.")
-    var adminTokenFile: String?
-
-    @Option(name: .customLong("vcenter.url"), help: "Base URL of the appliance, e.g. https://vcsa.example.com.")
-    var vcenterURL: String?
-
-    @Option(name: .customLong("vcenter.username"), help: "vCenter user (an SSO administrator); falls back to VCSA_USERNAME.")
-    var username: String?
-
-    @Option(name: .customLong("vcenter.password-file"), help: "File holding the vCenter password; falls back to VCSA_PASSWORD.")
-    var passwordFile: String?
-
-    @Option(name: .customLong("vcenter.timeout"), help: "Longest time a scrape waits for the appliance (Go duration).")
-    var timeout = "10s"
-
-    @Option(name: .customLong("vcenter.tls.ca-file"), help: "PEM file of CAs to trust for the appliance's certificate.")
-    var caFile: String?
-
-    @Flag(name: .customLong("vcenter.tls.insecure-skip-verify"), help: "Do not verify the appliance's certificate (unsafe).")
-    var insecureSkipVerify = false
-
-    @Option(name: .customLong("timeout-offset"), help: "Seconds subtracted from Prometheus' scrape timeout to get the appliance deadline.")
-    var timeoutOffset = 0.5
-
-    @Flag(name: .customLong("collector.reconciliation"), inversion: .prefixedNo, help: "Collect the reconciliation job.")
-    var collectReconciliation = true
-
-    @Flag(name: .customLong("collector.restore"), inversion: .prefixedNo, help: "Collect the restore job.")
-    var collectRestore = true
-
-    @Flag(name: .customLong("collector.backup"), inversion: .prefixedNo, help: "Collect backup jobs and schedules.")
-    var collectBackup = true
-
-    @Option(name: .customLong("log.level"), help: "Only log messages with this severity or above: debug, info, warn, error.")
-    var logLevel = "info"
-
-    @Option(name: .customLong("log.format"), help: "Log format: logfmt or json.")
-    var logFormat = "logfmt"
+    @OptionGroup var web: WebOptions
+    @OptionGroup var config: ConfigFileOptions
+    @OptionGroup var vcenter: VCenterOptions
+    @OptionGroup var collection: CollectorOptions
+    @OptionGroup var log: LogOptions
 
     /// Exit code 2 and one line for any flag problem, as Go exporters do.
     static func main() async {
@@ -130,13 +64,13 @@ struct VCSAExporterCommand: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        if checkWebConfig { return try Self.check("--web.config", file: webConfigFile) { path throws(ConfigFileError) in try WebConfig(path: path).summary } }
-        if checkConfig { return try Self.check("--config", file: configFile) { path throws(ConfigFileError) in try ExporterConfig(path: path).summary } }
+        if web.checkWebConfig { return try Self.check("--web.config", file: web.webConfigFile) { path throws(ConfigFileError) in try WebConfig(path: path).summary } }
+        if config.checkConfig { return try Self.check("--config", file: config.configFile) { path throws(ConfigFileError) in try ExporterConfig(path: path).summary } }
         // Before anything can take time: SIGHUP's default action would end the process.
         let reloads = ReloadSignal.install()
         let settings = try validatedSettings()
         let logger = settings.logger
-        if insecureSkipVerify {
+        if vcenter.insecureSkipVerify {
             logger.warning("TLS certificate verification of the appliance is OFF (--vcenter.tls.insecure-skip-verify)")
         }
         if settings.appliance?.url.hasPrefix("http://") == true {
@@ -160,17 +94,17 @@ struct VCSAExporterCommand: AsyncParsableCommand {
             do {
                 client = try ApplianceClient(
                     configuration: ApplianceConfiguration(baseURL: appliance.url, credentials: appliance.credentials,
-                                                          caFile: caFile, insecureSkipVerify: insecureSkipVerify),
+                                                          caFile: vcenter.caFile, insecureSkipVerify: vcenter.insecureSkipVerify),
                     logger: logger, observer: { stats.record($0) })
             } catch {
                 throw StartupError("--vcenter.tls.ca-file: \(error.reason)")
             }
         }
         let admin = settings.adminToken.flatMap { token in client.map { AdminAPI(token: token, client: $0, timeout: settings.timeout, logger: logger) } }
-        let options = ExporterOptions(telemetryPath: telemetryPath, disableExporterMetrics: disableExporterMetrics,
-                                      deadline: ScrapeDeadline(timeout: settings.timeout, offset: .seconds(timeoutOffset)),
-                                      vcenterURL: settings.appliance?.url ?? "", collectors: settings.collectors, maxRequests: maxRequests,
-                                      enableLifecycle: enableLifecycle)
+        let options = ExporterOptions(telemetryPath: web.telemetryPath, disableExporterMetrics: web.disableExporterMetrics,
+                                      deadline: ScrapeDeadline(timeout: settings.timeout, offset: .seconds(vcenter.timeoutOffset)),
+                                      vcenterURL: settings.appliance?.url ?? "", collectors: settings.collectors, maxRequests: web.maxRequests,
+                                      enableLifecycle: web.enableLifecycle)
         let handler = ExporterHandler(options: options, client: client, stats: stats, probes: settings.probes, admin: admin,
                                       webConfig: settings.webConfig, logger: logger)
         let serve = settings.webConfig.wrap { handler.handle($0, $1) }
@@ -180,7 +114,7 @@ struct VCSAExporterCommand: AsyncParsableCommand {
 
         var servers: [HTTPServer] = []
         for address in settings.addresses {
-            let configuration = HTTPServer.Configuration(address: address, tls: settings.webConfig.serverTLS, maxConnectionsPerIP: maxConnectionsPerIP)
+            let configuration = HTTPServer.Configuration(address: address, tls: settings.webConfig.serverTLS, maxConnectionsPerIP: web.maxConnectionsPerIP)
             let server = HTTPServer(configuration: configuration, refusedClient: refusedClient, handler: serve)
             do {
                 try server.start()
@@ -195,7 +129,7 @@ struct VCSAExporterCommand: AsyncParsableCommand {
         logger.info("Starting vcsa_exporter", metadata: [
             "version": "\(BuildInfo.version)", "vcenter": "\(settings.appliance?.url ?? "")", "user": "\(settings.appliance?.credentials.username ?? "")",
             "collectors": "\(settings.collectors.map(\.rawValue).sorted().joined(separator: ","))", "admin_api": "\(admin != nil)",
-            "config_file": "\(configFile ?? "")", "probe_targets": "\(settings.probes?.config.targets.count ?? 0)",
+            "config_file": "\(config.configFile ?? "")", "probe_targets": "\(settings.probes?.config.targets.count ?? 0)",
         ])
         if let probes = settings.probes {
             reloads.onSignal { probes.reload() }
