@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// A vAPI error body, in either shape the appliance uses:
 /// `/api`: `{"error_type": "NOT_FOUND", "messages": [...], "data": {...}}`;
 /// legacy `/rest`: `{"type": "com.vmware.vapi.std.errors.not_found", "value": {"messages": [...]}}`.
@@ -84,8 +90,3 @@ private struct WireError: Decodable {
     }
 }
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif

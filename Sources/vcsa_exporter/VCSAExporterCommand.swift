@@ -102,7 +102,7 @@ struct VCSAExporterCommand: AsyncParsableCommand {
         }
         let admin = settings.adminToken.flatMap { token in client.map { AdminAPI(token: token, client: $0, timeout: settings.timeout, logger: logger) } }
         let options = ExporterOptions(telemetryPath: web.telemetryPath, disableExporterMetrics: web.disableExporterMetrics,
-                                      deadline: ScrapeDeadline(timeout: settings.timeout, offset: .seconds(vcenter.timeoutOffset)),
+                                      scrapeTimeout: ScrapeTimeout(timeout: settings.timeout, offset: .seconds(vcenter.timeoutOffset)),
                                       vcenterURL: settings.appliance?.url ?? "", collectors: settings.collectors, maxRequests: web.maxRequests,
                                       enableLifecycle: web.enableLifecycle)
         let handler = ExporterHandler(options: options, client: client, stats: stats, probes: settings.probes, admin: admin,

@@ -6,7 +6,7 @@ import Testing
 /// The landing page's rendering: states, progress, times in words, and escaping of everything the appliance says.
 @Suite struct LandingPageTests {
     static let start = Date(timeIntervalSince1970: 1_795_341_600)  // 2026-11-22 10:00:00 UTC
-    static let options = ExporterOptions(deadline: ScrapeDeadline(timeout: .seconds(10), offset: .milliseconds(500)), vcenterURL: "https://vcsa.example.com")
+    static let options = ExporterOptions(scrapeTimeout: ScrapeTimeout(timeout: .seconds(10), offset: .milliseconds(500)), vcenterURL: "https://vcsa.example.com")
 
     static func page(_ snapshot: ScrapeSnapshot?, options: ExporterOptions = options) -> String {
         LandingPage(options: options, snapshot: snapshot, adminEnabled: false,
@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func probeTargetsAreListedWithTheirProbeLinks() {
-        let options = ExporterOptions(deadline: ScrapeDeadline(timeout: .seconds(10), offset: .milliseconds(500)), vcenterURL: "")
+        let options = ExporterOptions(scrapeTimeout: ScrapeTimeout(timeout: .seconds(10), offset: .milliseconds(500)), vcenterURL: "")
         let html = LandingPage(options: options, snapshot: nil, adminEnabled: false,
                                probeTargets: [.init(name: "vc01", url: "https://vc01.example.com", module: "default", up: true),
                                               .init(name: "vc02", url: "https://vc02.example.com", module: "lab", up: nil)]).html

@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func theLandingPageLinksTheLinkedRoutesInOrder() {
-        let page = LandingPage(options: ExporterOptions(telemetryPath: "/custom", deadline: ScrapeDeadline(timeout: .seconds(10), offset: .zero), vcenterURL: ""), snapshot: nil, adminEnabled: false)
+        let page = LandingPage(options: ExporterOptions(telemetryPath: "/custom", scrapeTimeout: ScrapeTimeout(timeout: .seconds(10), offset: .zero), vcenterURL: ""), snapshot: nil, adminEnabled: false)
         #expect(page.navigation == "<a href=\"/custom\">Metrics</a><a href=\"/-/healthy\">Health</a><a href=\"/-/ready\">Readiness</a>")
     }
 }

@@ -40,7 +40,7 @@ public func fuzzApplianceBody(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
     let problem = PrometheusText.problem(in: writer.bytes)
     invariant(problem == nil, "\(problem ?? ""), in:\n\(writer.text)")
 
-    let options = ExporterOptions(deadline: ScrapeDeadline(timeout: .seconds(10), offset: .milliseconds(500)), vcenterURL: "https://vcsa.example.com")
+    let options = ExporterOptions(scrapeTimeout: ScrapeTimeout(timeout: .seconds(10), offset: .milliseconds(500)), vcenterURL: "https://vcsa.example.com")
     LandingPageCheck.check(LandingPageInputs(options: options, snapshot: snapshot, now: snapshot.finishedAt.addingTimeInterval(5)))
     return 0
 }

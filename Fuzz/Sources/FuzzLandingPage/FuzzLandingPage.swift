@@ -47,7 +47,7 @@ struct LandingPageFields {
     func flag(_ byte: Int, _ shift: Int) -> Bool { bits(byte, shift) == 1 }
 
     func inputs(_ input: inout FuzzInput) -> LandingPageInputs {
-        var options = ExporterOptions(deadline: ScrapeDeadline(timeout: .seconds(10), offset: .milliseconds(500)), vcenterURL: "")
+        var options = ExporterOptions(scrapeTimeout: ScrapeTimeout(timeout: .seconds(10), offset: .milliseconds(500)), vcenterURL: "")
         options.vcenterURL = flag(10, 3) ? "" : input.string()
         options.telemetryPath = input.string()
         options.collectors = Set(CollectorName.allCases.enumerated().filter { !flag(10, $0.offset) }.map(\.element))

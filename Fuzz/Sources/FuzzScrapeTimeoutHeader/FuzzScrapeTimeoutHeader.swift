@@ -1,7 +1,7 @@
 import FuzzSupport
 import VCSAExporter
 
-/// `ScrapeDeadline.budget(scrapeTimeoutHeader:)`: the input is the value of
+/// `ScrapeTimeout.budget(scrapeTimeoutHeader:)`: the input is the value of
 /// `X-Prometheus-Scrape-Timeout-Seconds`, which any client of `/metrics` can send.
 /// Invariants, for each deadline the flags allow (timeout > 0, offset >= 0):
 /// 0 < budget <= timeout, and no header means the timeout.
@@ -19,8 +19,8 @@ public func fuzzScrapeTimeoutHeader(_ data: UnsafePointer<UInt8>?, _ size: Int) 
 
 /// The defaults (10s, 0.5s), no offset, an offset above the timeout, and a timeout below the 100 ms floor.
 private let deadlines = [
-    ScrapeDeadline(timeout: .seconds(10), offset: .milliseconds(500)),
-    ScrapeDeadline(timeout: .seconds(10), offset: .zero),
-    ScrapeDeadline(timeout: .seconds(1), offset: .seconds(5)),
-    ScrapeDeadline(timeout: .milliseconds(50), offset: .milliseconds(500)),
+    ScrapeTimeout(timeout: .seconds(10), offset: .milliseconds(500)),
+    ScrapeTimeout(timeout: .seconds(10), offset: .zero),
+    ScrapeTimeout(timeout: .seconds(1), offset: .seconds(5)),
+    ScrapeTimeout(timeout: .milliseconds(50), offset: .milliseconds(500)),
 ]

@@ -31,7 +31,7 @@ public final class ExporterHandler: Sendable {
         // The exporter's own families, after the appliance's on the metrics path, rendered once per round.
         ownSources = Self.ownSources(admin: admin, webConfig: webConfig, probes: probes, options: options)
         appliance = client.map { [ownSources] client in
-            ApplianceTarget(name: "", client: client, stats: stats, collectors: options.collectors, deadline: options.deadline,
+            ApplianceTarget(name: "", client: client, stats: stats, collectors: options.collectors, scrapeTimeout: options.scrapeTimeout,
                             logger: logger, extraSources: ownSources)
         }
     }

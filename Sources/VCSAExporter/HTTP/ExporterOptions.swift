@@ -2,7 +2,7 @@
 public struct ExporterOptions: Sendable {
     public var telemetryPath: String
     public var disableExporterMetrics: Bool
-    public var deadline: ScrapeDeadline
+    public var scrapeTimeout: ScrapeTimeout
     /// The `--vcenter.url` appliance, shown on the landing page ("" when only `--config.file` targets are collected).
     public var vcenterURL: String
     public var collectors: Set<CollectorName>
@@ -12,11 +12,11 @@ public struct ExporterOptions: Sendable {
     public var enableLifecycle: Bool
 
     public init(telemetryPath: String = "/metrics", disableExporterMetrics: Bool = false,
-                deadline: ScrapeDeadline, vcenterURL: String, collectors: Set<CollectorName> = Set(CollectorName.allCases),
+                scrapeTimeout: ScrapeTimeout, vcenterURL: String, collectors: Set<CollectorName> = Set(CollectorName.allCases),
                 maxRequests: Int = 40, enableLifecycle: Bool = false) {
         self.telemetryPath = telemetryPath
         self.disableExporterMetrics = disableExporterMetrics
-        self.deadline = deadline
+        self.scrapeTimeout = scrapeTimeout
         self.vcenterURL = vcenterURL
         self.collectors = collectors
         self.maxRequests = maxRequests

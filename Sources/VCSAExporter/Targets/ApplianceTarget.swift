@@ -18,7 +18,7 @@ final class ApplianceTarget: Sendable {
     let scraper: Scraper
     let stats: APICallStats
     let collectors: Set<CollectorName>
-    let deadline: ScrapeDeadline
+    let scrapeTimeout: ScrapeTimeout
     let logger: Logger
     /// Families rendered after the target's own in each round (the exporter's own metrics on `/metrics`).
     private let extraSources: [any MetricsSource]
@@ -30,13 +30,13 @@ final class ApplianceTarget: Sendable {
     /// Set when the probe registry hands the target out (unset: never handed out, e.g. `/metrics`' own).
     private let lastUsed = Mutex<ContinuousClock.Instant?>(nil)
 
-    init(name: String, client: ApplianceClient, stats: APICallStats, collectors: Set<CollectorName>, deadline: ScrapeDeadline,
+    init(name: String, client: ApplianceClient, stats: APICallStats, collectors: Set<CollectorName>, scrapeTimeout: ScrapeTimeout,
          logger: Logger, extraSources: [any MetricsSource] = []) {
         self.name = name
         self.client = client
         self.stats = stats
         self.collectors = collectors
-        self.deadline = deadline
+        self.scrapeTimeout = scrapeTimeout
         self.logger = logger
         self.extraSources = extraSources
         self.scraper = Scraper(client: client, collectors: collectors, logger: logger)
@@ -55,8 +55,8 @@ final class ApplianceTarget: Sendable {
     /// A round may take the configured timeout; each scrape is answered by its own deadline, which
     /// Prometheus' scrape timeout header can make shorter.
     func scrape(_ request: HTTPRequest, _ responder: HTTPResponder) {
-        let budget = deadline.budget(scrapeTimeoutHeader: request.header("X-Prometheus-Scrape-Timeout-Seconds"))
-        rounds.join(until: .now + budget, roundDuration: deadline.timeout, { [self] round in
+        let budget = scrapeTimeout.budget(scrapeTimeoutHeader: request.header("X-Prometheus-Scrape-Timeout-Seconds"))
+        rounds.join(until: .now + budget, roundDuration: scrapeTimeout.timeout, { [self] round in
             guard let round else {
                 logger.warning("Scrape deadline passed before the appliance answered", metadata: ["budget_seconds": "\(budget.seconds)"])
                 return responder.respond(timedOut(after: budget).response(for: request))

@@ -174,7 +174,7 @@ public final class ProbeTargets: MetricsSource {
             return .failure(.unusable(module: moduleName))
         }
         return .success(ApplianceTarget(name: name, client: client, stats: stats, collectors: module.collectors,
-                                        deadline: ScrapeDeadline(timeout: module.timeout, offset: offset), logger: logger))
+                                        scrapeTimeout: ScrapeTimeout(timeout: module.timeout, offset: offset), logger: logger))
     }
 
     /// Reads the file again, off the caller's thread, and calls `completion` with the error (nil:

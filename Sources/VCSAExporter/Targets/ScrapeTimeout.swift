@@ -2,7 +2,7 @@ import ExporterToolkit
 
 /// How long a scrape may spend on the appliance: the configured timeout, shortened to fit
 /// Prometheus' own scrape timeout minus an offset, as blackbox_exporter does.
-public struct ScrapeDeadline: Sendable {
+public struct ScrapeTimeout: Sendable {
     public var timeout: Duration
     public var offset: Duration
 
