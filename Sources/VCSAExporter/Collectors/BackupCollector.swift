@@ -49,23 +49,18 @@ actor BackupCollector: Collector {
         guard api.skipped(at: now) else { return nil }
         return { snapshot, _ in
             snapshot.backup = .unsupported
-            snapshot.unsupported.insert(Self.name)
+            snapshot.mark(Self.name, unsupported: true)
         }
     }
 
     func collect(deadline: ContinuousClock.Instant) async -> CollectorUpdate {
-        let answer: CollectorOutcome<BackupSnapshot>
-        do throws(ApplianceError) {
-            answer = .success(try await jobs(deadline: deadline))
-        } catch {
-            answer = .failure(error)
-        }
+        let answer = await CollectorOutcome.of { () async throws(ApplianceError) in try await jobs(deadline: deadline) }
         let outcome = api.record(answer, at: .now, logger: logger)
         let unsupported = api.unsupported
         return { snapshot, took in
             snapshot.backup = outcome
             snapshot.backupDuration = took
-            if unsupported { snapshot.unsupported.insert(Self.name) } else { snapshot.unsupported.remove(Self.name) }
+            snapshot.mark(Self.name, unsupported: unsupported)
         }
     }
 

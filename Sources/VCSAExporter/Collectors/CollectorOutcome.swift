@@ -12,6 +12,15 @@ public enum CollectorOutcome<Value: Sendable>: Sendable {
         if case .failure = self { return false }
         return true
     }
+
+    /// What one appliance call brought back (run on the caller's actor, as a collector's own call).
+    static func of(isolation: isolated (any Actor)? = #isolation, _ call: () async throws(ApplianceError) -> Value) async -> CollectorOutcome<Value> {
+        do throws(ApplianceError) {
+            return .success(try await call())
+        } catch {
+            return .failure(error)
+        }
+    }
 }
 
 /// A collector's name, as flags, config files, labels and the landing page spell it. Each

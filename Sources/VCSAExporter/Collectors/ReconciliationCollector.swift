@@ -29,12 +29,8 @@ actor ReconciliationCollector: Collector {
     func settled(at now: ContinuousClock.Instant) -> CollectorUpdate? { nil }
 
     func collect(deadline: ContinuousClock.Instant) async -> CollectorUpdate {
-        let outcome: CollectorOutcome<ReconciliationJob?>
-        do throws(ApplianceError) {
-            outcome = .success(try await client.reconciliationJob(deadline: deadline))
-        } catch {
-            outcome = .failure(error)
-        }
+        let client = self.client
+        let outcome = await CollectorOutcome.of { () async throws(ApplianceError) in try await client.reconciliationJob(deadline: deadline) }
         var changed: Date?
         switch outcome {
         case .failure(let error):

@@ -25,23 +25,19 @@ actor RestoreCollector: Collector {
         guard api.skipped(at: now) else { return nil }
         return { snapshot, _ in
             snapshot.restore = .unsupported
-            snapshot.unsupported.insert(Self.name)
+            snapshot.mark(Self.name, unsupported: true)
         }
     }
 
     func collect(deadline: ContinuousClock.Instant) async -> CollectorUpdate {
-        let answer: CollectorOutcome<RestoreJob>
-        do throws(ApplianceError) {
-            answer = .success(try await client.restoreJob(deadline: deadline))
-        } catch {
-            answer = .failure(error)
-        }
+        let client = self.client
+        let answer = await CollectorOutcome.of { () async throws(ApplianceError) in try await client.restoreJob(deadline: deadline) }
         let outcome = api.record(answer, at: .now, logger: logger)
         let unsupported = api.unsupported
         return { snapshot, took in
             snapshot.restore = outcome
             snapshot.restoreDuration = took
-            if unsupported { snapshot.unsupported.insert(Self.name) } else { snapshot.unsupported.remove(Self.name) }
+            snapshot.mark(Self.name, unsupported: unsupported)
         }
     }
 

@@ -22,6 +22,11 @@ public struct ScrapeSnapshot: Sendable {
         Collectors.all.allSatisfy { $0.succeeded(in: self) ?? true }
     }
 
+    /// Records whether a collector's API is known to be missing.
+    mutating func mark(_ collector: CollectorName, unsupported: Bool) {
+        if unsupported { self.unsupported.insert(collector) } else { self.unsupported.remove(collector) }
+    }
+
     subscript<Value: Sendable>(slot key: String, as type: Value.Type = Value.self) -> Value? {
         get { slots[key] as? Value }
         set { slots[key] = newValue }
