@@ -16,9 +16,11 @@ final class RateLimiter: Sendable {
         bucket = Mutex((Double(burst), now))
     }
 
-    /// Takes a token if there is one at `now`.
+    /// Takes a token if there is one at `now`. Callers read the clock before the lock, so one may bring
+    /// an instant earlier than the last: no time has passed for it (it neither refills nor takes back).
     func allow(at now: ContinuousClock.Instant = .now) -> Bool {
         bucket.withLock { bucket in
+            let now = max(now, bucket.at)
             let refill = (now - bucket.at).seconds / interval.seconds
             bucket = (min(Double(burst), bucket.tokens + refill), now)
             guard bucket.tokens >= 1 else { return false }

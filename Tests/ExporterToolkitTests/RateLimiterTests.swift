@@ -28,6 +28,15 @@ import Testing
         #expect(answers(limiter, 4, at: start + .seconds(86_400)) == [true, true, true, false])
     }
 
+    /// Two requests racing may hand in their instants out of order.
+    @Test func anEarlierInstantIsNoTimePassed() {
+        let limiter = RateLimiter(interval: .seconds(10), burst: 2, at: start)
+        #expect(limiter.allow(at: start + .seconds(5)))
+        #expect(limiter.allow(at: start), "the second token is still there")
+        #expect(!limiter.allow(at: start + .seconds(5)))
+        #expect(limiter.allow(at: start + .seconds(15)), "refilled from the latest instant seen")
+    }
+
     /// A refused request still counts its part of a token: quarters spread over four calls make one.
     @Test func fractionalRefillsAddUp() {
         let limiter = RateLimiter(interval: .seconds(4), burst: 1, at: start)
