@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "MicroHTTPDTests", dependencies: ["MicroHTTPD", "CGnuTLS", "TestHarness"]),
         .testTarget(
             name: "ApplianceAPITests",
-            dependencies: ["ApplianceAPI", "SpecConformance", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ApplianceAPI", "SpecConformance", "TestHarness", .product(name: "Logging", package: "swift-log")],
             exclude: ["Fixtures"]
         ),
         .testTarget(

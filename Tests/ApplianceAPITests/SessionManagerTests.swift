@@ -2,18 +2,12 @@
 import Foundation
 import Logging
 import Synchronization
+import TestHarness
 import Testing
 
 /// The login back-off, with a clock the test moves and a login function that answers as the test says
 /// (the `Login` that `ApplianceClient` gives the manager is the HTTP call; this stands in for it, not for HTTP).
 @Suite struct SessionManagerTests {
-    /// A clock that stands still until the test moves it.
-    final class ManualClock: Sendable {
-        private let instant = Mutex(ContinuousClock.now)
-        var now: @Sendable () -> ContinuousClock.Instant { { self.instant.withLock { $0 } } }
-        func advance(by duration: Duration) { instant.withLock { $0 += duration } }
-    }
-
     /// What the appliance answers to a login, and the passwords it was asked with.
     final class Logins: Sendable {
         private let state = Mutex<(answer: Result<String, ApplianceError>, passwords: [String])>((.failure(refusal), []))
@@ -90,7 +84,7 @@ import Testing
         #expect(logins.passwords.count == 5)
     }
 
-    @Test func theBackOffReportsTheSecondsLeftAndTheLastError() async throws {
+    @Test func theBackOffReportsTheSecondsLeftAndTheLastError() async {
         let sessions = manager()
         _ = await session(sessions)
         clock.advance(by: .milliseconds(7500))
