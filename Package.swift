@@ -99,7 +99,11 @@ let package = Package(
         // Checks JSON bodies against the vSphere spec extract (spec/vsphere/recovery-api.json).
         .target(name: "SpecConformance", dependencies: ["ApplianceAPI"], path: "Tests/SpecConformance"),
         .testTarget(name: "MicroHTTPDTests", dependencies: ["MicroHTTPD", "CGnuTLS", "TestHarness"]),
-        .testTarget(name: "ApplianceAPITests", dependencies: ["ApplianceAPI", "SpecConformance"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "ApplianceAPITests",
+            dependencies: ["ApplianceAPI", "SpecConformance", "TestHarness", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(
             name: "ExporterToolkitTests",
             dependencies: ["ExporterToolkit", "MicroHTTPD", "TestHarness", .product(name: "Logging", package: "swift-log")],

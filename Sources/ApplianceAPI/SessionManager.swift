@@ -16,6 +16,9 @@ actor SessionManager {
     private let backoff: Duration
     private let maxBackoff: Duration
     private let logger: Logger
+    /// The clock the back-off runs on (a test's moves when the test says so). A login's own deadline
+    /// bounds real I/O, so it stays on the real clock.
+    private let now: @Sendable () -> ContinuousClock.Instant
 
     private var sessionID: String?
     /// The current session's password, and whether a call has been answered with it yet.
@@ -30,12 +33,14 @@ actor SessionManager {
     /// Set by `close()`: no new logins once the process is logging out.
     private var closed = false
 
-    init(password: PasswordSource, loginTimeout: Duration, backoff: Duration, maxBackoff: Duration, logger: Logger, login: @escaping Login) {
+    init(password: PasswordSource, loginTimeout: Duration, backoff: Duration, maxBackoff: Duration, logger: Logger,
+         now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }, login: @escaping Login) {
         self.password = password
         self.loginTimeout = loginTimeout
         self.backoff = backoff
         self.maxBackoff = maxBackoff
         self.logger = logger
+        self.now = now
         self.login = login
     }
 
@@ -61,9 +66,10 @@ actor SessionManager {
         if let problem {
             logger.error("Cannot read the password file; using the password read last", metadata: ["error": "\(problem)"])
         }
-        if let retryAt, let lastFailure, ContinuousClock.now < retryAt {
+        let now = self.now()
+        if let retryAt, let lastFailure, now < retryAt {
             guard password != failedPassword else {
-                let seconds = Int((retryAt - ContinuousClock.now).components.seconds) + 1
+                let seconds = Int((retryAt - now).components.seconds) + 1
                 throw .loginBackoff(secondsLeft: seconds, lastError: lastFailure)
             }
             logger.info("The password changed; logging in again without waiting for the back-off")
@@ -98,7 +104,7 @@ actor SessionManager {
     private func backOff(after error: ApplianceError, password: String, message: Logger.Message) {
         failures += 1
         let delay = min(backoff * (1 << min(failures - 1, 16)), maxBackoff)
-        retryAt = ContinuousClock.now + delay
+        retryAt = now() + delay
         lastFailure = error
         failedPassword = password
         logger.warning(message, metadata: ["error": "\(error)", "retry_in_seconds": "\(delay.components.seconds)"])

@@ -24,6 +24,9 @@ public final class WebConfigStore: Sendable {
     private let reloadSuccessfulName: String
     private let reloadTimestampName: String
     private let logger: Logger
+    /// The clock of the once-a-second look at the files and of the rate limit (a test's moves when the
+    /// test says so). The reload timestamp is wall time, a `Date`.
+    private let now: @Sendable () -> ContinuousClock.Instant
     private let live: Mutex<Live>
 
     private struct Live {
@@ -43,16 +46,19 @@ public final class WebConfigStore: Sendable {
     /// Loads the file (nil: no web config); an error here stops start-up. `realm` is the basic-auth
     /// realm (a plain word: it goes between quotes as it is); `metricNamespace` starts the names of
     /// the families `writeMetrics` writes, as a Go exporter's `Namespace` does.
-    public init(path: String?, realm: String, metricNamespace: String, logger: Logger) throws(ConfigFileError) {
+    public init(path: String?, realm: String, metricNamespace: String, logger: Logger,
+                now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) throws(ConfigFileError) {
         let config = try path.map { (path: String) throws(ConfigFileError) in try WebConfig(path: path) } ?? WebConfig()
         self.path = path
         challenge = "Basic realm=\"\(realm)\""
         reloadSuccessfulName = "\(metricNamespace)_web_config_last_reload_successful"
         reloadTimestampName = "\(metricNamespace)_web_config_last_reload_success_timestamp_seconds"
         self.logger = logger
+        self.now = now
         credentials = config.tls.map { TLSCredentials(certificate: $0.certificate, policy: $0.policy) }
-        live = Mutex(Live(config: config, authenticator: Self.authenticator(config), limiter: Self.limiter(config),
-                          stamps: config.sources.map(FileStamp.init), checkedAt: .now))
+        let start = now()
+        live = Mutex(Live(config: config, authenticator: Self.authenticator(config), limiter: Self.limiter(config, at: start),
+                          stamps: config.sources.map(FileStamp.init), checkedAt: start))
         credentials?.onHandshake = { [weak self] in self?.refreshIfDue() }
     }
 
@@ -68,8 +74,9 @@ public final class WebConfigStore: Sendable {
     func refreshIfDue() {
         guard let path else { return }
         let due = live.withLock { live -> [FileStamp]? in
-            guard ContinuousClock.now - live.checkedAt >= Self.checkInterval else { return nil }
-            live.checkedAt = .now
+            let now = self.now()
+            guard now - live.checkedAt >= Self.checkInterval else { return nil }
+            live.checkedAt = now
             return live.stamps
         }
         guard let previous = due, previous != previous.map({ FileStamp(path: $0.path) }) else { return }
@@ -89,7 +96,7 @@ public final class WebConfigStore: Sendable {
             live.withLock { live in
                 if live.config.basicAuthUsers != config.basicAuthUsers { live.authenticator = Self.authenticator(config) }
                 if live.config.rateLimit?.interval != config.rateLimit?.interval || live.config.rateLimit?.burst != config.rateLimit?.burst {
-                    live.limiter = Self.limiter(config)
+                    live.limiter = Self.limiter(config, at: now())
                 }
                 live.config = config
                 live.stamps = stamps
@@ -119,7 +126,7 @@ public final class WebConfigStore: Sendable {
                 response.headers += headers
                 return response
             }
-            if let limiter, !limiter.allow() {
+            if let limiter, !limiter.allow(at: now()) {
                 return responder.respond(.text(429, "Too Many Requests (rate_limit in the web config)"))
             }
             guard let authenticator else { return handler(request, responder) }
@@ -148,8 +155,8 @@ public final class WebConfigStore: Sendable {
         config.basicAuthUsers.isEmpty ? nil : BasicAuthenticator(users: config.basicAuthUsers)
     }
 
-    private static func limiter(_ config: WebConfig) -> RateLimiter? {
-        config.rateLimit.map { RateLimiter(interval: $0.interval, burst: $0.burst) }
+    private static func limiter(_ config: WebConfig, at now: ContinuousClock.Instant) -> RateLimiter? {
+        config.rateLimit.map { RateLimiter(interval: $0.interval, burst: $0.burst, at: now) }
     }
 }
 
