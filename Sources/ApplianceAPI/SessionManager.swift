@@ -57,7 +57,7 @@ actor SessionManager {
         if closed { throw .transport("the exporter is shutting down") }
         let task: Task<Result<Session, ApplianceError>, Never>
         if let pendingLogin { task = pendingLogin } else { task = try startLogin() }
-        let result = try await Deadline.race(until: deadline) { await task.value }
+        let result = try await DeadlineRace.run(until: deadline) { await task.value }
         return try result.get()
     }
 
@@ -147,7 +147,7 @@ actor SessionManager {
     func close(deadline: ContinuousClock.Instant) async -> String? {
         closed = true
         if let pendingLogin {
-            _ = try? await Deadline.race(until: deadline) { await pendingLogin.value }
+            _ = try? await DeadlineRace.run(until: deadline) { await pendingLogin.value }
         }
         defer { sessionID = nil }
         return sessionID

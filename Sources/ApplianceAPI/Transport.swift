@@ -34,7 +34,7 @@ struct Transport: Sendable {
         let status: Int
         let body: [UInt8]
         do throws(ApplianceError) {
-            (status, body) = try await Deadline.race(until: deadline) { [http, maxBodyBytes, request] () async throws(ApplianceError) in
+            (status, body) = try await DeadlineRace.run(until: deadline) { [http, maxBodyBytes, request] () async throws(ApplianceError) in
                 do {
                     // AsyncHTTPClient's deadline covers connect, TLS and headers; the race covers the body.
                     let response = try await http.execute(request, deadline: NIODeadline(deadline))

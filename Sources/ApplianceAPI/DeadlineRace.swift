@@ -4,10 +4,10 @@ import Synchronization
 
 /// Bounds an operation in time whatever it does: AsyncHTTPClient's own deadline stops applying
 /// once response headers arrive, so a body that trickles or stalls would otherwise hold a caller forever.
-enum Deadline {
+enum DeadlineRace {
     /// The operation's result, or `.deadlineExceeded` at `deadline`, whichever comes first.
     /// On the deadline the operation is cancelled and left to wind down on its own; the caller does not wait for it.
-    static func race<T: Sendable>(
+    static func run<T: Sendable>(
         until deadline: ContinuousClock.Instant,
         _ operation: @escaping @Sendable () async throws(ApplianceError) -> T
     ) async throws(ApplianceError) -> T {
