@@ -112,8 +112,10 @@ import Testing
         _ = try await http(.POST, s.cancelURL, headers: [s.bearer])
         _ = try await http(.POST, s.cancelURL, headers: [("Authorization", "Bearer wrong")])
         _ = try await http(.GET, s.cancelURL, headers: [s.bearer])
-        try await Task.sleep(for: .milliseconds(100))
-        let audit = s.exporter.child.output.split(separator: "\n").filter { $0.contains("audit=restore_job_cancel") }
+        func audit() -> [Substring] { s.exporter.child.output.split(separator: "\n").filter { $0.contains("audit=restore_job_cancel") } }
+        // The log is written after each answer: wait for the three lines, not for a fixed time.
+        try await eventually { audit().count >= 3 }
+        let audit = audit()
         #expect(audit.count == 3)
         #expect(audit[0].contains("result=OK") && audit[0].contains("status=200") && audit[0].contains("client=127.0.0.1:"))
         #expect(audit[1].contains("result=REJECTED") && audit[1].contains("status=401"))

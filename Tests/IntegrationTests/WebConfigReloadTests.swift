@@ -63,7 +63,8 @@ import Testing
         #expect(try pki.servedSerial(port: exporter.port) == first)
         // cert-manager renews: new files in place.
         let renewed = try pki.issue("server", san: "IP:127.0.0.1")
-        try await Task.sleep(for: .milliseconds(1200))
+        // The files are looked at once a second: wait for that, not for a fixed time.
+        try await eventually { try pki.servedSerial(port: exporter.port) == renewed }
         #expect(try pki.servedSerial(port: exporter.port) == renewed)
         #expect(renewed != first)
         #expect(exporter.child.output.contains("Web config reloaded"))
@@ -75,8 +76,7 @@ import Testing
         #expect(try pki.curlStatus(url, client: "client", ["-u", "alice:secret"]) == "200")
         #expect(try pki.curlStatus(url, client: "client", ["-u", "bob:secret"]) == "401")
         try Self.mutualTLS(pki, extra: "basic_auth_users:\n  alice: \(Self.secretHash)\n  bob: \(Self.secretHash)\n").write(toFile: pki.path("web.yml"), atomically: true, encoding: .utf8)
-        try await Task.sleep(for: .milliseconds(1200))
-        #expect(try pki.curlStatus(url, client: "client", ["-u", "bob:secret"]) == "200")
+        try await eventually { try pki.curlStatus(url, client: "client", ["-u", "bob:secret"]) == "200" }
     }
 
     /// crypt_r stops at a NUL, and bcrypt reads 72 bytes: the real binary refuses passwords padded past either.
@@ -96,7 +96,12 @@ import Testing
         let (pki, _, exporter) = try await Self.serving("basic_auth_users:\n  alice: \(Self.secretHash)\n")
         let url = "https://127.0.0.1:\(exporter.port)"
         try "tls_server_config:\n  cert_file: [\n".write(toFile: pki.path("web.yml"), atomically: true, encoding: .utf8)
-        try await Task.sleep(for: .milliseconds(1200))
+        // The file is looked at on a request, at most once a second: ask until the exporter has tried the
+        // broken file (each try is logged once), then it must still serve as before.
+        try await eventually {
+            _ = try pki.curlStatus(url + "/-/healthy", client: "client", ["-u", "alice:secret"])
+            return exporter.child.output.contains("Web config reload failed")
+        }
         #expect(try pki.curlStatus(url + "/-/healthy", client: "client", ["-u", "alice:secret"]) == "200", "still TLS, client certificates and the same users")
         #expect(try pki.curlStatus(url + "/-/healthy", client: "client") == "401")
         let metrics = parseMetrics(try run("curl", ["-s", "--cacert", pki.path("ca.pem"), "--cert", pki.path("client.pem"), "--key", pki.path("client.key"),

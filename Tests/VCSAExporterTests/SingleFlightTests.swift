@@ -33,7 +33,7 @@ import Testing
         let flight = SingleFlight<Int>()
         let runs = Counter()
         let patient = Task { await join(flight, budget: .seconds(10), work: .seconds(2), runs: runs) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually { runs.value == 1 }  // its round has started
         let hurried = await join(flight, budget: .milliseconds(200), work: .seconds(2), runs: runs)
         #expect(hurried == nil, "its deadline came before the round's end")
         #expect(runs.value == 1, "it joined the running round")
@@ -45,7 +45,7 @@ import Testing
         let flight = SingleFlight<Int>()
         let runs = Counter()
         async let hurried = join(flight, budget: .milliseconds(100), work: .milliseconds(500), runs: runs)
-        try await Task.sleep(for: .milliseconds(20))
+        try await eventually { runs.value == 1 }  // its round has started
         let patient = await join(flight, budget: .seconds(10), work: .milliseconds(500), runs: runs)
         #expect(await hurried == nil)
         #expect(patient == 1, "the round lasts roundDuration, not the budget of the caller that started it")
