@@ -17,8 +17,8 @@ final class SingleFlight<Value: Sendable>: Sendable {
     private struct Round {
         var deadline: ContinuousClock.Instant
         var waiting: [UInt64: Delivery] = [:]
-        /// Deadline timers of callers due before the round's end, cancelled when it ends.
-        var timers: [UInt64: Scheduled<Void>] = [:]
+        /// Cancels the deadline timers of callers due before the round's end, when it ends.
+        var timers: [UInt64: DeadlineTimer.Cancel] = [:]
     }
 
     private struct State {
@@ -27,7 +27,13 @@ final class SingleFlight<Value: Sendable>: Sendable {
     }
 
     private let state = Mutex(State())
+    private let timer: DeadlineTimer
     static var tolerance: Duration { .milliseconds(50) }
+
+    /// `timer`: the time and the callers' deadline timers (the event loop's; a test's moves by hand).
+    init(timer: DeadlineTimer = .eventLoop) {
+        self.timer = timer
+    }
 
     /// Delivers the running round's value, or starts a round of `work` that may last `roundDuration`;
     /// delivers nil at `deadline` if the round has not ended by then.
@@ -37,7 +43,7 @@ final class SingleFlight<Value: Sendable>: Sendable {
             let caller = state.nextCaller
             state.nextCaller += 1
             let starts = state.round == nil
-            if starts { state.round = Round(deadline: .now + roundDuration) }
+            if starts { state.round = Round(deadline: timer.now() + roundDuration) }
             state.round!.waiting[caller] = deliver
             return (caller, state.round!.deadline, starts)
         }
@@ -49,16 +55,16 @@ final class SingleFlight<Value: Sendable>: Sendable {
                     return state.round
                 }
                 guard let round else { return }
-                for timer in round.timers.values { timer.cancel() }
+                for cancel in round.timers.values { cancel() }
                 for deliver in round.waiting.values { deliver(value) }
             }
         }
         // The round is bounded by its own deadline; only a caller due clearly earlier needs a timer
         // (one due at about the same time gets the round's own answer, which says what failed).
         guard deadline < roundDeadline - Self.tolerance else { return }
-        // An event-loop timer, cancelled with the round: a `Task.sleep` would stay queued until the
-        // caller's deadline even when the round answered long before.
-        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: NIODeadline(deadline)) { [self] in
+        // A timer cancelled with the round: a `Task.sleep` would stay queued until the caller's
+        // deadline even when the round answered long before.
+        let cancel = timer.schedule(deadline) { [self] in
             let late = state.withLock { state -> Delivery? in
                 state.round?.timers[caller] = nil
                 return state.round?.waiting.removeValue(forKey: caller)
@@ -67,9 +73,9 @@ final class SingleFlight<Value: Sendable>: Sendable {
         }
         let delivered = state.withLock { state -> Bool in
             guard state.round?.waiting[caller] != nil else { return true }
-            state.round?.timers[caller] = timer
+            state.round?.timers[caller] = cancel
             return false
         }
-        if delivered { timer.cancel() }
+        if delivered { cancel() }
     }
 }
