@@ -25,14 +25,7 @@ struct ExporterSettings {
 extension VCSAExporterCommand {
     func validatedSettings() throws -> ExporterSettings {
         let environment = ProcessInfo.processInfo.environment
-        guard let format = StderrLogHandler.Format(rawValue: log.logFormat) else {
-            throw StartupError("--log.format: \"\(log.logFormat)\" is not one of logfmt, json")
-        }
-        let levels: [String: Logger.Level] = ["debug": .debug, "info": .info, "warn": .warning, "error": .error]
-        guard let level = levels[log.logLevel] else {
-            throw StartupError("--log.level: \"\(log.logLevel)\" is not one of debug, info, warn, error")
-        }
-        let logger = Logger(label: "vcsa_exporter") { _ in StderrLogHandler(format: format, level: level) }
+        let logger = try log.logger()
 
         let rawURL = vcenter.vcenterURL ?? environment["VCSA_URL"]
         guard rawURL != nil || config.configFile != nil else {
@@ -56,22 +49,7 @@ extension VCSAExporterCommand {
             }
             appliance = (url, Credentials(username: user, password: password))
         }
-        let timeout: Duration
-        do { timeout = try GoDuration.parse(vcenter.timeout) } catch { throw StartupError("--vcenter.timeout: \(error)") }
-        guard timeout > .zero, timeout <= .seconds(3600) else {
-            throw StartupError("--vcenter.timeout: \"\(vcenter.timeout)\" must be greater than 0 and at most 1h")
-        }
-        guard vcenter.timeoutOffset.isFinite, (0...3600).contains(vcenter.timeoutOffset) else {
-            throw StartupError("--timeout-offset: \(vcenter.timeoutOffset) must be a number of seconds from 0 to 3600")
-        }
-        guard web.maxRequests >= 0 else { throw StartupError("--web.max-requests: must be 0 (unlimited) or more") }
-        // libmicrohttpd takes an unsigned int: 4294967297 would become a limit of 1.
-        guard (1...Int(UInt32.max)).contains(web.maxConnectionsPerIP) else {
-            throw StartupError("--web.max-connections-per-ip: must be from 1 to \(UInt32.max)")
-        }
-        guard web.telemetryPath.hasPrefix("/"), !RouteTable.fixedPaths.contains(web.telemetryPath) else {
-            throw StartupError("--web.telemetry-path: \"\(web.telemetryPath)\" must start with / and not be a path the exporter already serves")
-        }
+        let timeout = try vcenter.scrapeTimeout()
         if let caFile = vcenter.caFile, !FileManager.default.isReadableFile(atPath: caFile) {
             throw StartupError("--vcenter.tls.ca-file: \(caFile) cannot be read")
         }
@@ -79,11 +57,7 @@ extension VCSAExporterCommand {
         for text in web.listenAddresses.isEmpty ? [":28272"] : web.listenAddresses {
             do { addresses.append(try ListenAddress(parsing: text)) } catch { throw StartupError("--web.listen-address: \(error)") }
         }
-        let flags: [(CollectorName, Bool)] = [(.reconciliation, collection.collectReconciliation), (.restore, collection.collectRestore), (.backup, collection.collectBackup)]
-        let collectors = Set(flags.filter(\.1).map(\.0))
-        guard !collectors.isEmpty else {
-            throw StartupError("--no-collector.reconciliation, --no-collector.restore and --no-collector.backup leave nothing to collect; enable at least one collector")
-        }
+        let collectors = try collection.enabled()
 
         var adminToken: String?
         if web.enableAdminAPI {

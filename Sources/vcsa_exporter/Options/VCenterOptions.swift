@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExporterToolkit
 
 /// The appliance the metrics path collects, and how long a scrape waits for it.
 struct VCenterOptions: ParsableArguments {
@@ -22,4 +23,21 @@ struct VCenterOptions: ParsableArguments {
 
     @Option(name: .customLong("timeout-offset"), help: "Seconds subtracted from Prometheus' scrape timeout to get the appliance deadline.")
     var timeoutOffset = 0.5
+
+    func validate() throws {
+        _ = try scrapeTimeout()
+        guard timeoutOffset.isFinite, (0...3600).contains(timeoutOffset) else {
+            throw StartupError("--timeout-offset: \(timeoutOffset) must be a number of seconds from 0 to 3600")
+        }
+    }
+
+    /// `--vcenter.timeout` as a duration, from just above 0 to 1h.
+    func scrapeTimeout() throws(StartupError) -> Duration {
+        let parsed: Duration
+        do { parsed = try GoDuration.parse(timeout) } catch { throw StartupError("--vcenter.timeout: \(error)") }
+        guard parsed > .zero, parsed <= .seconds(3600) else {
+            throw StartupError("--vcenter.timeout: \"\(timeout)\" must be greater than 0 and at most 1h")
+        }
+        return parsed
+    }
 }

@@ -32,4 +32,16 @@ struct WebOptions: ParsableArguments {
 
     @Option(name: .customLong("web.admin-token-file"), help: "File holding the bearer token for the admin API.")
     var adminTokenFile: String?
+
+    /// What can be checked without reading a file or binding a socket.
+    func validate() throws {
+        guard maxRequests >= 0 else { throw StartupError("--web.max-requests: must be 0 (unlimited) or more") }
+        // libmicrohttpd takes an unsigned int: 4294967297 would become a limit of 1.
+        guard (1...Int(UInt32.max)).contains(maxConnectionsPerIP) else {
+            throw StartupError("--web.max-connections-per-ip: must be from 1 to \(UInt32.max)")
+        }
+        guard telemetryPath.hasPrefix("/"), !RouteTable.fixedPaths.contains(telemetryPath) else {
+            throw StartupError("--web.telemetry-path: \"\(telemetryPath)\" must start with / and not be a path the exporter already serves")
+        }
+    }
 }
