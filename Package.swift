@@ -63,7 +63,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // One API result -> metrics; admin API; configuration.
+        // The product: Collectors/ (what is collected from an appliance), Targets/ (whom), HTTP/ (how it is served).
         .target(
             name: "VCSAExporter",
             dependencies: [
