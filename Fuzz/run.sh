@@ -42,6 +42,10 @@ echo "== building the fuzz targets"
 cp Package.resolved Fuzz/Package.resolved
 start=$SECONDS
 mkdir -p "$SCRATCH/logs"
+# SwiftPM keeps the build plan of a path dependency (the root package) in these files and does not
+# notice files moved or renamed there ("missing inputs"); without them it plans again, and the
+# build database still makes the build incremental.
+rm -f "$SCRATCH"/*.yaml "$SCRATCH"/*/debug/description.json
 if ! nice -n 10 "${BUILD[@]}" >"$SCRATCH/logs/build.log" 2>&1; then
     grep -E 'error:' "$SCRATCH/logs/build.log" | head -20; tail -5 "$SCRATCH/logs/build.log"; exit 1
 fi
